@@ -1,0 +1,57 @@
+"""API conventions: errors are JSON {"error": CODE, "detail": TEXT}."""
+
+from typing import Any
+
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from mra_site.aws.errors import RegionUnavailable
+
+_CODES = {
+    status.HTTP_400_BAD_REQUEST: "invalid",
+    status.HTTP_401_UNAUTHORIZED: "not_authenticated",
+    status.HTTP_403_FORBIDDEN: "permission_denied",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_406_NOT_ACCEPTABLE: "not_acceptable",
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "too_large",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+}
+
+
+def _flatten(detail: Any) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(
+            f"{key}: {_flatten(value)}" if key != "non_field_errors" else _flatten(value)
+            for key, value in detail.items()
+        )
+    if isinstance(detail, list):
+        return " ".join(_flatten(item) for item in detail)
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, RegionUnavailable):
+        return Response(
+            {
+                "error": "region_unavailable",
+                "detail": f"A service of region {exc.region} did not answer. Try again shortly.",
+            },
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data: dict[str, Any] = {
+        "error": _CODES.get(response.status_code, "error"),
+        "detail": _flatten(response.data.get("detail", response.data))
+        if isinstance(response.data, dict)
+        else _flatten(response.data),
+    }
+    if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
+        data["fields"] = exc.detail
+    response.data = data
+    return response

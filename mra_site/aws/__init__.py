@@ -1,0 +1,2 @@
+"""The only package that imports boto3: clients per (service, region) and AWS errors
+turned into the project's own exceptions."""

@@ -1,0 +1,169 @@
+"""boto3 clients per (service, region), cached per process.
+
+Creating a client costs milliseconds and reads files, so each process builds
+one per (service, region) and reuses it; boto3 clients are thread-safe.
+"""
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+from django.conf import settings
+
+from .errors import (
+    AuthFailed,
+    AwsError,
+    ConditionFailed,
+    InvalidRequest,
+    RegionUnavailable,
+    ResourceMissing,
+)
+
+LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def regions() -> tuple[str, str]:
+    """The (primary, secondary) pair."""
+    return settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION
+
+
+def other_region(region: str) -> str:
+    primary, secondary = regions()
+    return secondary if region == primary else primary
+
+
+def endpoint_for(region: str) -> str:
+    """The endpoint override for a region; '' means real AWS."""
+    return settings.MRA_AWS_ENDPOINTS.get(region, "")
+
+
+def is_emulated(region: str | None = None) -> bool:
+    """True when the region (any region if None) is served by a local emulator."""
+    if region is not None:
+        return bool(endpoint_for(region))
+    return any(endpoint_for(r) for r in regions())
+
+
+def client(service: str, region: str) -> Any:
+    """A boto3 client for `service` in `region`, honouring the endpoint override."""
+    return _build("client", service, *_options(region))
+
+
+def dynamodb_table(region: str, table_name: str) -> Any:
+    """A DynamoDB Table resource in `region` (Python types in and out)."""
+    return _build("resource", "dynamodb", *_options(region)).Table(table_name)
+
+
+def _options(region: str) -> tuple[str, str, float, float, int]:
+    return (
+        region,
+        endpoint_for(region),
+        settings.MRA_AWS_CONNECT_TIMEOUT,
+        settings.MRA_AWS_READ_TIMEOUT,
+        settings.MRA_AWS_MAX_ATTEMPTS,
+    )
+
+
+@functools.cache
+def _build(
+    kind: str,
+    service: str,
+    region: str,
+    endpoint: str,
+    connect_timeout: float,
+    read_timeout: float,
+    max_attempts: int,
+) -> Any:
+    config = Config(
+        region_name=region,
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"max_attempts": max_attempts, "mode": "standard"},
+        # Path-style: an emulator on 127.0.0.1 has no per-bucket host names.
+        s3={"addressing_style": "path" if endpoint else "auto"},
+        signature_version="s3v4" if service == "s3" else None,
+        max_pool_connections=32,
+    )
+    kwargs: dict[str, Any] = {"region_name": region, "config": config}
+    if endpoint:
+        kwargs["endpoint_url"] = endpoint
+        kwargs.update(LOCAL_CREDENTIALS)
+    session = boto3.session.Session()
+    return getattr(session, kind)(service, **kwargs)
+
+
+def clear_client_cache() -> None:
+    _build.cache_clear()
+
+
+_MISSING_CODES = {
+    "ResourceNotFoundException",
+    "NoSuchBucket",
+    "NoSuchKey",
+    "NotFound",
+    "404",
+    "UserNotFoundException",
+    "TableNotFoundException",
+}
+_AUTH_CODES = {"NotAuthorizedException", "UserNotConfirmedException", "UserNotFoundException"}
+_INVALID_CODES = {
+    "InvalidPasswordException",
+    "InvalidParameterException",
+    "UsernameExistsException",
+    "ValidationException",
+    "CodeMismatchException",
+}
+
+
+def translate(exc: Exception, *, region: str, action: str) -> AwsError:
+    """Turn a botocore exception into the project's exception for it."""
+    if isinstance(
+        exc,
+        botocore.exceptions.EndpointConnectionError
+        | botocore.exceptions.ConnectTimeoutError
+        | botocore.exceptions.ReadTimeoutError
+        | botocore.exceptions.ConnectionClosedError,
+    ):
+        return RegionUnavailable(f"{action}: region {region} did not answer ({exc})", region=region)
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", ""))
+        message = f"{action} in {region}: {code}: {error.get('Message', '')}"
+        if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+            reasons = [r.get("Code", "") for r in exc.response.get("CancellationReasons", [])]
+            return ConditionFailed(message, region=region, code=code, reasons=reasons)
+        if code in _AUTH_CODES:
+            return AuthFailed(message, region=region, code=code)
+        if code in _MISSING_CODES:
+            return ResourceMissing(message, region=region, code=code)
+        if code in _INVALID_CODES:
+            return InvalidRequest(message, region=region, code=code)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if status >= 500:
+            return RegionUnavailable(message, region=region, code=code)
+        return AwsError(message, region=region, code=code)
+    if isinstance(exc, botocore.exceptions.BotoCoreError):
+        return RegionUnavailable(f"{action}: region {region}: {exc}", region=region)
+    raise TypeError(f"not an AWS exception: {exc!r}")
+
+
+AWS_EXCEPTIONS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+
+
+@contextmanager
+def aws_call(region: str, action: str) -> Iterator[None]:
+    """Run AWS calls, raising the project's exceptions instead of botocore's."""
+    try:
+        yield
+    except AWS_EXCEPTIONS as exc:
+        raise translate(exc, region=region, action=action) from exc
+
+
+def call(region: str, action: str, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+    """Call `fn(**kwargs)` under `aws_call`."""
+    with aws_call(region, action):
+        return fn(**kwargs)

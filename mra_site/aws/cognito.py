@@ -1,0 +1,231 @@
+"""Cognito user pools: discovery by name, sign-up, sign-in and token refresh."""
+
+import threading
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from .clients import aws_call, client, endpoint_for
+from .errors import AuthFailed, InvalidRequest, ResourceMissing
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    region: str
+    pool_id: str
+    client_id: str
+
+    @property
+    def issuer(self) -> str:
+        # Cognito's issuer is AWS-style even when an emulator serves the pool.
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        configured = settings.MRA_COGNITO_JWKS_URLS.get(self.region)
+        if configured:
+            return configured
+        endpoint = endpoint_for(self.region)
+        base = endpoint.rstrip("/") if endpoint else self.issuer
+        if endpoint:
+            return f"{base}/{self.pool_id}/.well-known/jwks.json"
+        return f"{base}/.well-known/jwks.json"
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    id_token: str
+    refresh_token: str
+    expires_in: int
+
+
+_pool_cache: dict[tuple[str, str], PoolConfig] = {}
+_pool_lock = threading.Lock()
+
+
+def find_user_pool(*, region: str) -> str | None:
+    """The id of the pool named MRA_COGNITO_POOL_NAME in `region`, if any."""
+    idp = client("cognito-idp", region)
+    with aws_call(region, "list user pools"):
+        for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60):
+            for pool in page.get("UserPools", []):
+                if pool["Name"] == settings.MRA_COGNITO_POOL_NAME:
+                    return pool["Id"]
+    return None
+
+
+def find_pool_client(*, region: str, pool_id: str) -> str | None:
+    idp = client("cognito-idp", region)
+    with aws_call(region, "list user pool clients"):
+        for page in idp.get_paginator("list_user_pool_clients").paginate(
+            UserPoolId=pool_id, MaxResults=60
+        ):
+            for app_client in page.get("UserPoolClients", []):
+                if app_client["ClientName"] == settings.MRA_COGNITO_CLIENT_NAME:
+                    return app_client["ClientId"]
+    return None
+
+
+def pool_config(region: str) -> PoolConfig:
+    """The region's pool and app client: from settings, else looked up once by name."""
+    cache_key = (region, endpoint_for(region))
+    cached = _pool_cache.get(cache_key)
+    if cached:
+        return cached
+    pool_id = settings.MRA_COGNITO_POOL_IDS.get(region) or find_user_pool(region=region)
+    if not pool_id:
+        raise ResourceMissing(
+            f"no Cognito user pool named {settings.MRA_COGNITO_POOL_NAME!r} in {region}: "
+            "run `python manage.py mra_bootstrap`",
+            region=region,
+        )
+    client_id = settings.MRA_COGNITO_CLIENT_IDS.get(region) or find_pool_client(
+        region=region, pool_id=pool_id
+    )
+    if not client_id:
+        raise ResourceMissing(
+            f"no app client {settings.MRA_COGNITO_CLIENT_NAME!r} in pool {pool_id} ({region}): "
+            "run `python manage.py mra_bootstrap`",
+            region=region,
+        )
+    config = PoolConfig(region=region, pool_id=pool_id, client_id=client_id)
+    with _pool_lock:
+        _pool_cache[cache_key] = config
+    return config
+
+
+def clear_pool_cache() -> None:
+    with _pool_lock:
+        _pool_cache.clear()
+
+
+def _tokens(result: dict, refresh_token: str | None = None) -> Tokens:
+    auth = result.get("AuthenticationResult")
+    if not auth:
+        raise AuthFailed(
+            f"sign-in needs a further step ({result.get('ChallengeName', 'unknown challenge')})"
+        )
+    return Tokens(
+        access_token=auth["AccessToken"],
+        id_token=auth["IdToken"],
+        refresh_token=auth.get("RefreshToken") or refresh_token or "",
+        expires_in=int(auth.get("ExpiresIn", 3600)),
+    )
+
+
+def sign_in(*, region: str, username: str, password: str) -> Tokens:
+    """USER_PASSWORD_AUTH against the region's pool."""
+    config = pool_config(region)
+    idp = client("cognito-idp", region)
+    with aws_call(region, "sign in"):
+        result = idp.initiate_auth(
+            ClientId=config.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": username, "PASSWORD": password},
+        )
+    return _tokens(result)
+
+
+def refresh(*, region: str, refresh_token: str) -> Tokens:
+    config = pool_config(region)
+    idp = client("cognito-idp", region)
+    with aws_call(region, "refresh tokens"):
+        result = idp.initiate_auth(
+            ClientId=config.client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": refresh_token},
+        )
+    return _tokens(result, refresh_token=refresh_token)
+
+
+def revoke(*, region: str, refresh_token: str) -> None:
+    config = pool_config(region)
+    idp = client("cognito-idp", region)
+    with aws_call(region, "revoke token"):
+        idp.revoke_token(Token=refresh_token, ClientId=config.client_id)
+
+
+def sign_up(*, region: str, username: str, password: str, email: str) -> None:
+    """Register a user through the public SignUp API, then confirm when configured."""
+    config = pool_config(region)
+    idp = client("cognito-idp", region)
+    with aws_call(region, "sign up"):
+        idp.sign_up(
+            ClientId=config.client_id,
+            Username=username,
+            Password=password,
+            UserAttributes=[{"Name": "email", "Value": email}],
+        )
+        if settings.MRA_COGNITO_AUTO_CONFIRM:
+            idp.admin_confirm_sign_up(UserPoolId=config.pool_id, Username=username)
+
+
+def user_exists(*, region: str, username: str) -> bool:
+    config = pool_config(region)
+    idp = client("cognito-idp", region)
+    try:
+        with aws_call(region, "get user"):
+            idp.admin_get_user(UserPoolId=config.pool_id, Username=username)
+    except (ResourceMissing, AuthFailed):
+        return False
+    return True
+
+
+def admin_ensure_user(
+    *, region: str, username: str, password: str, email: str, groups: tuple[str, ...] = ()
+) -> bool:
+    """Create a confirmed user with a permanent password unless it exists.
+
+    Returns True when the user was created.
+    """
+    config = pool_config(region)
+    idp = client("cognito-idp", region)
+    created = False
+    if not user_exists(region=region, username=username):
+        with aws_call(region, "create user"):
+            idp.admin_create_user(
+                UserPoolId=config.pool_id,
+                Username=username,
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "email_verified", "Value": "true"},
+                ],
+                MessageAction="SUPPRESS",
+            )
+            idp.admin_set_user_password(
+                UserPoolId=config.pool_id, Username=username, Password=password, Permanent=True
+            )
+        created = True
+    with aws_call(region, "list user groups"):
+        current = {
+            g["GroupName"]
+            for g in idp.admin_list_groups_for_user(UserPoolId=config.pool_id, Username=username)[
+                "Groups"
+            ]
+        }
+        for group in groups:
+            if group not in current:
+                idp.admin_add_user_to_group(
+                    UserPoolId=config.pool_id, Username=username, GroupName=group
+                )
+                created = True
+    return created
+
+
+def validate_password(password: str) -> None:
+    """The pool's password policy, checked before any region is asked."""
+    problems = []
+    if len(password) < 10:
+        problems.append("at least 10 characters")
+    if not any(c.isupper() for c in password):
+        problems.append("an upper-case letter")
+    if not any(c.islower() for c in password):
+        problems.append("a lower-case letter")
+    if not any(c.isdigit() for c in password):
+        problems.append("a digit")
+    if problems:
+        raise InvalidRequest(
+            "Choose a stronger password: it needs " + ", ".join(problems) + ".",
+            code="InvalidPasswordException",
+        )

@@ -1,0 +1,43 @@
+"""The AWS resources the application needs in each region, by name.
+
+mra_bootstrap creates them locally; deploy/cloudformation declares the same
+resources on AWS. Apps add their tables here so both stay in one place.
+"""
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    key: str  # logical name used in code; the physical name adds MRA_TABLE_PREFIX
+    hash_key: str
+    range_key: str | None = None
+    indexes: tuple["IndexSpec", ...] = field(default=())
+    ttl_attribute: str | None = None
+
+    @property
+    def name(self) -> str:
+        return table_name(self.key)
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    name: str
+    hash_key: str
+    range_key: str | None = None
+
+
+TABLES: tuple[TableSpec, ...] = (
+    # One item per application: the routing state every region reads from its replica.
+    TableSpec(key="state", hash_key="app_id"),
+)
+
+
+def table_name(key: str) -> str:
+    return f"{settings.MRA_TABLE_PREFIX}{key}"
+
+
+def media_bucket(region: str) -> str:
+    return settings.MRA_MEDIA_BUCKET.format(region=region)

@@ -1,0 +1,184 @@
+"""Settings shared by every environment, read from environment variables.
+
+Every value has a default that serves the local two-region stack; production
+differs only through the environment (see .env.example and deploy/).
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+
+def _region_map(name: str, default: str) -> dict[str, str]:
+    """Parse `region=value,region=value`; an empty value is kept as ''."""
+    raw = env.str(name, default=default)
+    result: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        region, sep, value = part.partition("=")
+        if not sep or not region.strip():
+            raise ImproperlyConfigured(f"{name}: expected region=value pairs, got {part!r}")
+        result[region.strip()] = value.strip()
+    return result
+
+
+SECRET_KEY = env.str(
+    "DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me-for-any-real-deployment"
+)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- regions -------------------------------------------------------------
+MRA_APP_ID = env.str("MRA_APP_ID", default="mra")
+MRA_PRIMARY_REGION = env.str("MRA_PRIMARY_REGION", default="us-east-1")
+MRA_SECONDARY_REGION = env.str("MRA_SECONDARY_REGION", default="us-west-2")
+MRA_REGION = env.str("MRA_REGION", default=MRA_PRIMARY_REGION)
+MRA_REGION_URLS = _region_map(
+    "MRA_REGION_URLS",
+    f"{MRA_PRIMARY_REGION}=http://127.0.0.1:8001,{MRA_SECONDARY_REGION}=http://127.0.0.1:8002",
+)
+# An empty endpoint means real AWS with the default credential chain.
+MRA_AWS_ENDPOINTS = _region_map(
+    "MRA_AWS_ENDPOINTS",
+    f"{MRA_PRIMARY_REGION}=http://127.0.0.1:4566,{MRA_SECONDARY_REGION}=http://127.0.0.1:4567",
+)
+if MRA_REGION not in (MRA_PRIMARY_REGION, MRA_SECONDARY_REGION):
+    raise ImproperlyConfigured(
+        f"MRA_REGION={MRA_REGION!r} is neither MRA_PRIMARY_REGION nor MRA_SECONDARY_REGION"
+    )
+
+# --- AWS resources ---------------------------------------------------------
+MRA_TABLE_PREFIX = env.str("MRA_TABLE_PREFIX", default="mra-")
+# `{region}` is replaced by the region: bucket names are global on AWS.
+MRA_MEDIA_BUCKET = env.str("MRA_MEDIA_BUCKET", default="mra-media-{region}")
+MRA_COGNITO_POOL_NAME = env.str("MRA_COGNITO_POOL_NAME", default="mra-users")
+MRA_COGNITO_CLIENT_NAME = env.str("MRA_COGNITO_CLIENT_NAME", default="mra-web")
+# Optional `region=pool_id` and `region=client_id`; looked up by name when empty.
+MRA_COGNITO_POOL_IDS = _region_map("MRA_COGNITO_POOL_IDS", "")
+MRA_COGNITO_CLIENT_IDS = _region_map("MRA_COGNITO_CLIENT_IDS", "")
+# Optional `region=url`: where each pool's JWKS is served. By default the
+# emulator's endpoint locally, Cognito's public URL on AWS.
+MRA_COGNITO_JWKS_URLS = _region_map("MRA_COGNITO_JWKS_URLS", "")
+MRA_COGNITO_JWKS_TTL = env.int("MRA_COGNITO_JWKS_TTL", default=3600)
+MRA_OPERATORS_GROUP = env.str("MRA_OPERATORS_GROUP", default="operators")
+# Sign-up also creates the user in the other region's pool, so that a user can
+# sign in there once the first region is gone.
+MRA_COGNITO_PROVISION_PEER = env.bool("MRA_COGNITO_PROVISION_PEER", default=True)
+MRA_COGNITO_AUTO_CONFIRM = env.bool("MRA_COGNITO_AUTO_CONFIRM", default=True)
+
+MRA_AWS_CONNECT_TIMEOUT = env.float("MRA_AWS_CONNECT_TIMEOUT", default=1.5)
+MRA_AWS_READ_TIMEOUT = env.float("MRA_AWS_READ_TIMEOUT", default=4.0)
+MRA_AWS_MAX_ATTEMPTS = env.int("MRA_AWS_MAX_ATTEMPTS", default=2)
+
+# Extra bootstrap steps, each `step(*, region, demo) -> list[str]` of changes.
+MRA_BOOTSTRAP_STEPS: list[str] = []
+
+MRA_DEMO_USERNAME = env.str("MRA_DEMO_USERNAME", default="demo")
+MRA_DEMO_PASSWORD = env.str("MRA_DEMO_PASSWORD", default="Demo-pass-123")
+MRA_DEMO_OPERATOR_USERNAME = env.str("MRA_DEMO_OPERATOR_USERNAME", default="operator")
+MRA_DEMO_OPERATOR_PASSWORD = env.str("MRA_DEMO_OPERATOR_PASSWORD", default="Operator-pass-123")
+
+# --- Django ------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.staticfiles",
+    "django.contrib.messages",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "mra_site",
+    "accounts",
+    "photos",
+    "routing",
+    "replication",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "accounts.middleware.CognitoCookieMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "mra_site.urls"
+WSGI_APPLICATION = "mra_site.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.messages.context_processors.messages",
+                "mra_site.context_processors.region",
+            ],
+        },
+    },
+]
+
+# No relational database: every byte of state lives in replicated AWS stores.
+DATABASES: dict = {}
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
+CSRF_COOKIE_SAMESITE = "Lax"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = env.str("DJANGO_STATIC_URL", default="/static/")
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Served by WhiteNoise from the app directories in the local stack (no
+# collectstatic step); deploy/ collects them to S3 behind CloudFront.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = env.bool("WHITENOISE_AUTOREFRESH", default=False)
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.CognitoBearerAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "mra_site.api.exception_handler",
+    "UNAUTHENTICATED_USER": "accounts.users.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "mra API",
+    "DESCRIPTION": "Photo sharing and routing control across two AWS regions.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("MRA_LOG_LEVEL", default="INFO")},
+    "loggers": {"botocore": {"level": "WARNING"}, "urllib3": {"level": "WARNING"}},
+}
+CSRF_FAILURE_VIEW = "mra_site.views.csrf_failure"

@@ -1,0 +1,126 @@
+"""Two emulated AWS regions (and, for end-to-end tests, two regional sites),
+started once per test session on free ports; clean resources for every test."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from mra_site.aws.clients import clear_client_cache
+from mra_site.aws.cognito import clear_pool_cache
+from mra_site.bootstrap import provision_region
+from tests.support.processes import Emulator, Site
+
+PRIMARY = "us-east-1"
+SECONDARY = "us-west-2"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(pytest.mark.usefixtures("sites"))
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("logs")
+
+
+def _clear_caches() -> None:
+    from accounts.tokens import jwks_cache
+
+    clear_client_cache()
+    clear_pool_cache()
+    jwks_cache.clear()
+
+
+@pytest.fixture(scope="session")
+def emulators(log_dir) -> Iterator[dict[str, Emulator]]:
+    """{region: Emulator}; the Django settings of this process point at them."""
+    regions = {region: Emulator(region, log_dir) for region in (PRIMARY, SECONDARY)}
+    for emulator in regions.values():
+        emulator.start()
+    overrides = override_settings(
+        MRA_PRIMARY_REGION=PRIMARY,
+        MRA_SECONDARY_REGION=SECONDARY,
+        MRA_REGION=PRIMARY,
+        MRA_AWS_ENDPOINTS={region: e.url for region, e in regions.items()},
+    )
+    overrides.enable()
+    _clear_caches()
+    yield regions
+    overrides.disable()
+    for emulator in regions.values():
+        emulator.stop()
+
+
+@pytest.fixture
+def aws(emulators) -> Iterator[dict[str, Emulator]]:
+    """Both regions reset and provisioned (bucket, tables, pool), nothing else."""
+    for emulator in emulators.values():
+        if emulator.proc is None:
+            emulator.start()
+        emulator.reset()
+    _clear_caches()
+    for region in emulators:
+        provision_region(region=region)
+    yield emulators
+    for emulator in emulators.values():
+        if emulator.proc is None:
+            emulator.start()
+
+
+@pytest.fixture
+def region(settings):
+    """Switch the region this test process serves: region("us-west-2")."""
+
+    def switch(name: str) -> str:
+        settings.MRA_REGION = name
+        return name
+
+    return switch
+
+
+@pytest.fixture(scope="session")
+def sites(emulators, log_dir) -> Iterator[dict[str, Site]]:
+    """{region: Site}: one gunicorn site per region, pointed at the emulators."""
+    ports = {}
+    pending = {region: Site(region, log_dir, {}) for region in emulators}
+    for region, site in pending.items():
+        ports[region] = site.url
+    base_env = {
+        "MRA_PRIMARY_REGION": PRIMARY,
+        "MRA_SECONDARY_REGION": SECONDARY,
+        "MRA_AWS_ENDPOINTS": ",".join(f"{r}={e.url}" for r, e in emulators.items()),
+        "MRA_REGION_URLS": ",".join(f"{r}={url}" for r, url in ports.items()),
+        "MRA_LOG_LEVEL": "WARNING",
+    }
+    for site in pending.values():
+        site.base_env = base_env
+        site.start()
+    with override_settings(MRA_REGION_URLS=ports):
+        yield pending
+    for site in pending.values():
+        site.stop()
+
+
+@pytest.fixture
+def make_user(aws):
+    """Create a confirmed user in both regions' pools; returns (username, password)."""
+    from mra_site.aws import cognito
+
+    def make(username: str = "alice", password: str = "Correct-horse-1", *, operator: bool = False):
+        groups = (settings.MRA_OPERATORS_GROUP,) if operator else ()
+        for region in aws:
+            cognito.admin_ensure_user(
+                region=region,
+                username=username,
+                password=password,
+                email=f"{username}@example.com",
+                groups=groups,
+            )
+        return username, password
+
+    return make
