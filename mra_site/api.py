@@ -33,6 +33,11 @@ def _flatten(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    from routing.fencing import WriteRefused  # noqa: PLC0415
+
+    if isinstance(exc, WriteRefused):
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
+        return Response(exc.body(), status=exc.status, headers=headers)
     if isinstance(exc, RegionUnavailable):
         return Response(
             {

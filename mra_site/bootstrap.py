@@ -76,6 +76,16 @@ def extra_steps() -> list[Callable[..., list[str]]]:
     return [import_string(path) for path in settings.MRA_BOOTSTRAP_STEPS]
 
 
+def bootstrap_region(*, region: str, demo: bool) -> list[str]:
+    """Provision one region, then run the demo and app steps; list what changed."""
+    changes = provision_region(region=region)
+    if demo:
+        changes += demo_users(region=region)
+    for step in extra_steps():
+        changes += step(region=region, demo=demo)
+    return changes
+
+
 def bootstrap(*, demo: bool, report: Callable[[str], None]) -> int:
     """Bootstrap both regions; returns the number of changes made."""
     if demo:
@@ -88,11 +98,7 @@ def bootstrap(*, demo: bool, report: Callable[[str], None]) -> int:
     total = 0
     for region in regions():
         try:
-            changes = provision_region(region=region)
-            if demo:
-                changes += demo_users(region=region)
-            for step in extra_steps():
-                changes += step(region=region, demo=demo)
+            changes = bootstrap_region(region=region, demo=demo)
         except AwsError as exc:
             raise BootstrapRefused(f"bootstrap of {region} failed: {exc}") from exc
         for change in changes:

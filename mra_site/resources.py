@@ -32,6 +32,23 @@ class IndexSpec:
 TABLES: tuple[TableSpec, ...] = (
     # One item per application: the routing state every region reads from its replica.
     TableSpec(key="state", hash_key="app_id"),
+    # Every routing change and refused attempt; event_id sorts by time.
+    TableSpec(key="audit", hash_key="app_id", range_key="event_id"),
+    # The lag canary's heartbeat, written to the writable region every second.
+    TableSpec(key="canary", hash_key="app_id"),
+    # Photos and their comments in one table:
+    #   pk "PHOTO#<id>", sk "META" for the photo, "COMMENT#<created_at>#<id>" for comments;
+    #   index gallery: gallery_pk "GALLERY", gallery_sk "<created_at>#<id>" (newest first);
+    #   index by_owner: owner_pk "OWNER#<username>", owner_sk "<created_at>#<id>".
+    TableSpec(
+        key="photos",
+        hash_key="pk",
+        range_key="sk",
+        indexes=(
+            IndexSpec(name="gallery", hash_key="gallery_pk", range_key="gallery_sk"),
+            IndexSpec(name="by_owner", hash_key="owner_pk", range_key="owner_sk"),
+        ),
+    ),
 )
 
 

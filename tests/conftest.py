@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from mra_site.aws.clients import clear_client_cache
 from mra_site.aws.cognito import clear_pool_cache
-from mra_site.bootstrap import provision_region
+from mra_site.bootstrap import bootstrap_region
 from tests.support.processes import Emulator, Site
 
 PRIMARY = "us-east-1"
@@ -30,9 +30,11 @@ def log_dir(tmp_path_factory) -> Path:
 
 def _clear_caches() -> None:
     from accounts.tokens import jwks_cache
+    from routing.selectors import clear_state_cache
 
     clear_client_cache()
     clear_pool_cache()
+    clear_state_cache()
     jwks_cache.clear()
 
 
@@ -58,14 +60,14 @@ def emulators(log_dir) -> Iterator[dict[str, Emulator]]:
 
 @pytest.fixture
 def aws(emulators) -> Iterator[dict[str, Emulator]]:
-    """Both regions reset and provisioned (bucket, tables, pool), nothing else."""
+    """Both regions reset and bootstrapped without demo data."""
     for emulator in emulators.values():
         if emulator.proc is None:
             emulator.start()
         emulator.reset()
     _clear_caches()
     for region in emulators:
-        provision_region(region=region)
+        bootstrap_region(region=region, demo=False)
     yield emulators
     for emulator in emulators.values():
         if emulator.proc is None:

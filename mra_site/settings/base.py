@@ -71,12 +71,16 @@ MRA_OPERATORS_GROUP = env.str("MRA_OPERATORS_GROUP", default="operators")
 MRA_COGNITO_PROVISION_PEER = env.bool("MRA_COGNITO_PROVISION_PEER", default=True)
 MRA_COGNITO_AUTO_CONFIRM = env.bool("MRA_COGNITO_AUTO_CONFIRM", default=True)
 
+# How long a region may answer writes from a cached state read; the
+# transaction's condition check on the state item is the real guard.
+MRA_STATE_CACHE_SECONDS = env.float("MRA_STATE_CACHE_SECONDS", default=1.0)
+
 MRA_AWS_CONNECT_TIMEOUT = env.float("MRA_AWS_CONNECT_TIMEOUT", default=1.5)
 MRA_AWS_READ_TIMEOUT = env.float("MRA_AWS_READ_TIMEOUT", default=4.0)
 MRA_AWS_MAX_ATTEMPTS = env.int("MRA_AWS_MAX_ATTEMPTS", default=2)
 
 # Extra bootstrap steps, each `step(*, region, demo) -> list[str]` of changes.
-MRA_BOOTSTRAP_STEPS: list[str] = []
+MRA_BOOTSTRAP_STEPS: list[str] = ["routing.bootstrap.seed_state"]
 
 MRA_DEMO_USERNAME = env.str("MRA_DEMO_USERNAME", default="demo")
 MRA_DEMO_PASSWORD = env.str("MRA_DEMO_PASSWORD", default="Demo-pass-123")

@@ -1,0 +1,100 @@
+"""The one gate every write passes: a region that is not writable commits nothing.
+
+`assert_writable` is a cheap early check (cached state) so that a refused
+request does no work; `guarded_write` is the real guard: the write commits in
+one DynamoDB transaction with a condition check on this region's replica of
+the state item, so a write racing a fence either committed before the fence
+or is refused.
+"""
+
+from typing import Any
+
+from django.conf import settings
+
+from mra_site.aws.dynamodb import serialize, transact_write
+from mra_site.aws.errors import ConditionFailed
+from mra_site.resources import table_name
+
+from .selectors import StateRecord, routing_state_get
+from .states import RoutingState, state_allowing_writes_in
+
+FENCED_RETRY_AFTER_SECONDS = 2
+
+
+class WriteRefused(Exception):
+    """This region may not write now; carries the HTTP answer for it."""
+
+    def __init__(self, *, region: str, record: StateRecord) -> None:
+        self.region = region
+        self.record = record
+        self.writable_region = record.writable_region
+        self.writable_url = (
+            settings.MRA_REGION_URLS.get(self.writable_region, "") if self.writable_region else ""
+        )
+        if record.state is RoutingState.FENCED:
+            self.status = 503
+            self.error = "fenced"
+            self.detail = (
+                "Writes are paused in every region while the application is fenced "
+                f"({record.reason or 'operator action'}). Try again shortly."
+            )
+        else:
+            self.status = 421
+            self.error = "read_only_region"
+            self.detail = (
+                f"{region} is read-only now; {self.writable_region} takes writes. "
+                "Send the request there."
+            )
+        super().__init__(self.detail)
+
+    @property
+    def retry_after(self) -> int | None:
+        return FENCED_RETRY_AFTER_SECONDS if self.status == 503 else None
+
+    def body(self) -> dict[str, Any]:
+        return {
+            "error": self.error,
+            "detail": self.detail,
+            "writable_region": self.writable_region,
+            "writable_url": self.writable_url,
+        }
+
+
+def assert_writable(*, region: str | None = None) -> None:
+    """Raise WriteRefused unless the (cached) state lets `region` write."""
+    region = region or settings.MRA_REGION
+    record = routing_state_get(region=region)
+    if record.writable_region != region:
+        raise WriteRefused(region=region, record=record)
+
+
+def state_condition(region: str) -> dict[str, Any]:
+    """The ConditionCheck item that holds a transaction to the routing state."""
+    return {
+        "ConditionCheck": {
+            "TableName": table_name("state"),
+            "Key": serialize({"app_id": settings.MRA_APP_ID}),
+            "ConditionExpression": "#state = :writable",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": serialize(
+                {":writable": state_allowing_writes_in(region).value}
+            ),
+        }
+    }
+
+
+def guarded_write(*, items: list[dict[str, Any]], region: str | None = None, action: str) -> None:
+    """Commit `items` (TransactWriteItems entries) only while `region` is writable.
+
+    Raises WriteRefused when the state forbids it, ConditionFailed when one of
+    the items' own conditions failed.
+    """
+    region = region or settings.MRA_REGION
+    try:
+        transact_write(region=region, items=[*items, state_condition(region)], action=action)
+    except ConditionFailed as exc:
+        if exc.reasons and exc.reasons[-1] == "ConditionalCheckFailed":
+            raise WriteRefused(
+                region=region, record=routing_state_get(region=region, max_age=0)
+            ) from exc
+        raise

@@ -1,0 +1,52 @@
+import time
+
+import pytest
+
+from mra_site.aws.clients import aws_call, client, dynamodb_table
+from mra_site.aws.errors import RegionUnavailable, ResourceMissing
+from tests.conftest import PRIMARY, SECONDARY
+
+
+def test_a_bucket_created_through_the_secondary_exists_only_there(aws):
+    with aws_call(SECONDARY, "create bucket"):
+        client("s3", SECONDARY).create_bucket(
+            Bucket="only-in-secondary",
+            CreateBucketConfiguration={"LocationConstraint": SECONDARY},
+        )
+    secondary = {b["Name"] for b in client("s3", SECONDARY).list_buckets()["Buckets"]}
+    primary = {b["Name"] for b in client("s3", PRIMARY).list_buckets()["Buckets"]}
+    assert "only-in-secondary" in secondary
+    assert "only-in-secondary" not in primary
+
+
+def test_an_item_written_in_one_region_is_not_in_the_other(aws):
+    dynamodb_table(PRIMARY, "mra-canary").put_item(Item={"app_id": "probe", "n": 1})
+    assert "Item" in dynamodb_table(PRIMARY, "mra-canary").get_item(Key={"app_id": "probe"})
+    assert "Item" not in dynamodb_table(SECONDARY, "mra-canary").get_item(Key={"app_id": "probe"})
+
+
+def test_clients_are_cached_per_service_and_region(aws):
+    assert client("s3", PRIMARY) is client("s3", PRIMARY)
+    assert client("s3", PRIMARY) is not client("s3", SECONDARY)
+    assert client("s3", PRIMARY).meta.endpoint_url == aws[PRIMARY].url
+
+
+def test_a_dead_region_fails_fast_with_the_project_exception(aws, settings):
+    settings.MRA_AWS_ENDPOINTS = {**settings.MRA_AWS_ENDPOINTS, PRIMARY: "http://127.0.0.1:9"}
+    started = time.monotonic()
+    with pytest.raises(RegionUnavailable) as info, aws_call(PRIMARY, "list tables"):
+        client("dynamodb", PRIMARY).list_tables()
+    assert time.monotonic() - started < 10
+    assert info.value.region == PRIMARY
+
+
+def test_missing_resources_become_resource_missing(aws):
+    with pytest.raises(ResourceMissing), aws_call(PRIMARY, "head bucket"):
+        client("s3", PRIMARY).head_object(Bucket="mra-media-us-east-1", Key="nope")
+
+
+def test_s3_uses_path_style_addressing_against_an_endpoint(aws):
+    url = client("s3", PRIMARY).generate_presigned_url(
+        "get_object", Params={"Bucket": "mra-media-us-east-1", "Key": "k"}, ExpiresIn=60
+    )
+    assert url.startswith(f"{aws[PRIMARY].url}/mra-media-us-east-1/k?")
