@@ -4,6 +4,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from mra_site.aws.clients import aws_call, dynamodb_table
+from mra_site.aws.dynamodb import write_stamp
 from mra_site.resources import table_name
 
 from .states import RoutingState
@@ -23,6 +24,7 @@ def seed_state(*, region: str, demo: bool) -> list[str]:
                 "updated_at": timezone.now().isoformat(),
                 "updated_by": "bootstrap",
                 "reason": "initial state",
+                **write_stamp(region),
             },
             ConditionExpression="attribute_not_exists(app_id)",
         )

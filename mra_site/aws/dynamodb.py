@@ -1,5 +1,6 @@
 """DynamoDB helpers: typed attribute values and transactions with domain errors."""
 
+import time
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -24,3 +25,13 @@ def transact_write(*, region: str, items: list[dict[str, Any]], action: str) -> 
     one cancellation code per item, '' or 'None' for items that passed."""
     with aws_call(region, action):
         client("dynamodb", region).transact_write_items(TransactItems=items)
+
+
+def write_stamp(region: str) -> dict[str, Any]:
+    """Attributes every replicated item carries: when and where it was written.
+
+    Replication between regions resolves conflicting writes by the later
+    `mra_written_at` (last writer wins, as DynamoDB global tables do), and
+    never sends a change back to `mra_region`.
+    """
+    return {"mra_written_at": time.time_ns() // 1000, "mra_region": region}
