@@ -29,10 +29,10 @@ def log_dir(tmp_path_factory) -> Path:
 
 
 def _clear_caches() -> None:
+    """Forget what was read from the regions (not the clients: endpoints stay)."""
     from accounts.tokens import jwks_cache
     from routing.selectors import clear_state_cache
 
-    clear_client_cache()
     clear_pool_cache()
     clear_state_cache()
     jwks_cache.clear()
@@ -51,6 +51,7 @@ def emulators(log_dir) -> Iterator[dict[str, Emulator]]:
         MRA_AWS_ENDPOINTS={region: e.url for region, e in regions.items()},
     )
     overrides.enable()
+    clear_client_cache()
     _clear_caches()
     yield regions
     overrides.disable()
