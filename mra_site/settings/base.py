@@ -145,7 +145,8 @@ USE_TZ = True
 
 STATIC_URL = env.str("DJANGO_STATIC_URL", default="/static/")
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Only where static files are collected (deploy/); unset, WhiteNoise serves from the finders.
+STATIC_ROOT = env.str("DJANGO_STATIC_ROOT", default="") or None
 # Served by WhiteNoise from the app directories in the local stack (no
 # collectstatic step); deploy/ collects them to S3 behind CloudFront.
 WHITENOISE_USE_FINDERS = True

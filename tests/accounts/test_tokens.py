@@ -1,0 +1,155 @@
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import pytest
+import requests
+from jose import jwk
+
+from accounts.tokens import InvalidToken, TokenExpired, jwks_cache, verify
+from mra_site.aws import cognito
+from mra_site.aws.cognito import pool_config
+from tests.conftest import PRIMARY, SECONDARY
+from tests.support.tokens import EMULATOR_PRIVATE_JWK, claims_for, sign, unsigned
+
+
+@pytest.fixture
+def tokens(aws, make_user):
+    username, password = make_user("alice")
+    return cognito.sign_in(region=PRIMARY, username=username, password=password)
+
+
+def test_real_tokens_from_the_emulated_pool_are_accepted(tokens):
+    claims = verify(tokens.access_token, token_use="access")
+    assert claims["username"] == "alice"
+    id_claims = verify(tokens.id_token, token_use="id")
+    assert id_claims["cognito:username"] == "alice"
+
+
+def test_tokens_of_the_other_regions_pool_are_trusted(aws, make_user):
+    username, password = make_user("bob")
+    tokens = cognito.sign_in(region=SECONDARY, username=username, password=password)
+    assert verify(tokens.access_token)["iss"].endswith(pool_config(SECONDARY).pool_id)
+
+
+def test_access_and_id_tokens_are_not_interchangeable(tokens):
+    with pytest.raises(InvalidToken, match="access token is required"):
+        verify(tokens.id_token, token_use="access")
+    with pytest.raises(InvalidToken):
+        verify(tokens.access_token, token_use="id")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"exp": int(time.time()) - 5}, TokenExpired),
+        ({"nbf": int(time.time()) + 600}, InvalidToken),
+        ({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_forged"}, InvalidToken),
+        ({"iss": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x"}, InvalidToken),
+        ({"iss": "https://evil.example.com/us-east-1_x"}, InvalidToken),
+        ({"client_id": "someone-elses-client"}, InvalidToken),
+        ({"token_use": "refresh"}, InvalidToken),
+    ],
+    ids=[
+        "expired",
+        "not-yet-valid",
+        "unknown-pool",
+        "foreign-region",
+        "non-cognito",
+        "client",
+        "use",
+    ],
+)
+def test_forged_claims_are_rejected(aws, overrides, error):
+    assert verify(sign(claims_for(PRIMARY)))["username"] == "mallory"
+    with pytest.raises(error):
+        verify(sign(claims_for(PRIMARY, **overrides)))
+
+
+def test_id_token_for_another_audience_is_rejected(aws):
+    assert verify(sign(claims_for(PRIMARY, token_use="id")), token_use="id")
+    with pytest.raises(InvalidToken):
+        verify(sign(claims_for(PRIMARY, token_use="id", aud="other-client")), token_use="id")
+
+
+def test_alg_none_is_rejected(aws):
+    with pytest.raises(InvalidToken, match="algorithm"):
+        verify(unsigned(claims_for(PRIMARY)))
+
+
+def test_hs256_signed_with_the_public_key_is_rejected(aws):
+    config = pool_config(PRIMARY)
+    public = requests.get(config.jwks_url, timeout=5).json()["keys"][0]
+    pem = jwk.construct(public, algorithm="RS256").to_pem()
+
+    def part(data: dict) -> bytes:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=")
+
+    signing_input = part({"alg": "HS256", "kid": "dummy"}) + b"." + part(claims_for(PRIMARY))
+    mac = hmac.new(pem, signing_input, hashlib.sha256).digest()
+    forged = (signing_input + b"." + base64.urlsafe_b64encode(mac).rstrip(b"=")).decode()
+    with pytest.raises(InvalidToken, match="algorithm"):
+        verify(forged)
+
+
+def test_another_key_or_an_unknown_kid_is_rejected(aws):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = other.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    with pytest.raises(InvalidToken, match="rejected"):
+        verify(sign(claims_for(PRIMARY), key=pem))
+    with pytest.raises(InvalidToken, match="unknown signing key"):
+        verify(sign(claims_for(PRIMARY), kid="rotated-away"))
+    with pytest.raises(InvalidToken, match="no signing key"):
+        verify(sign(claims_for(PRIMARY), kid=None))
+
+
+def test_tampered_payload_is_rejected(tokens):
+    header, payload, signature = tokens.access_token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["cognito:groups"] = ["operators"]
+    forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    with pytest.raises(InvalidToken):
+        verify(f"{header}.{forged_payload}.{signature}")
+
+
+@pytest.mark.parametrize(
+    "garbage", ["", "abc", "a.b", "a.b.c", "....", "eyJhbGciOiJSUzI1NiJ9.eyJ", "x" * 5000]
+)
+def test_truncated_and_non_jwt_strings_are_rejected(aws, tokens, garbage):
+    with pytest.raises(InvalidToken):
+        verify(garbage)
+    with pytest.raises(InvalidToken):
+        verify(tokens.access_token[:-20])
+
+
+def test_keys_are_cached_and_refetched_once_for_an_unknown_kid(aws, tokens, monkeypatch):
+    calls = []
+    real_get = requests.get
+
+    def counting_get(url, *args, **kwargs):
+        calls.append(url)
+        return real_get(url, *args, **kwargs)
+
+    monkeypatch.setattr(requests, "get", counting_get)
+    jwks_cache.clear()
+    verify(tokens.access_token)
+    verify(tokens.access_token)
+    assert len(calls) == 1
+    with pytest.raises(InvalidToken):
+        verify(sign(claims_for(PRIMARY), kid="new-key"))
+    assert len(calls) == 2
+
+
+def test_the_emulator_key_is_the_one_the_pool_publishes(aws):
+    published = requests.get(pool_config(PRIMARY).jwks_url, timeout=5).json()["keys"]
+    assert [k["kid"] for k in published] == ["dummy"]
+    assert published[0]["n"] == EMULATOR_PRIVATE_JWK["n"]
