@@ -121,6 +121,7 @@ class Site(Process):
             "8",
             "--timeout",
             "30",
+            "--no-control-socket",
         ]
 
     def env(self) -> dict[str, str]:
