@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from mra_site.aws.clients import client
@@ -28,7 +29,7 @@ def test_bootstrap_creates_configured_resources_in_both_regions(emulators):
         block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
         assert all(block.values())
         origins = s3.get_bucket_cors(Bucket=bucket)["CORSRules"][0]["AllowedOrigins"]
-        assert sorted(origins) == ["http://127.0.0.1:8001", "http://127.0.0.1:8002"]
+        assert sorted(origins) == sorted(settings.MRA_REGION_URLS.values())
         ddb = client("dynamodb", region)
         for spec in TABLES:
             table = ddb.describe_table(TableName=spec.name)["Table"]

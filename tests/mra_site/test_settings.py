@@ -7,7 +7,11 @@ from tests.support.processes import ROOT
 
 
 def test_there_is_no_relational_database():
-    assert settings.DATABASES == {}
+    from mra_site.settings import base
+
+    assert base.DATABASES == {}
+    engines = {db.get("ENGINE") for db in settings.DATABASES.values()}
+    assert engines <= {"django.db.backends.dummy"}
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.signed_cookies"
     assert not any(app.startswith("django.contrib.auth") for app in settings.INSTALLED_APPS)
 
