@@ -112,6 +112,18 @@ def tokens_refresh(*, refresh_token: str, expired_access: str | None = None) -> 
     return cognito.refresh(region=region, refresh_token=refresh_token)
 
 
+def user_refresh(*, refresh_token: str) -> Tokens:
+    """New tokens for an API client's refresh token, from the serving region's pool."""
+    try:
+        return tokens_refresh(refresh_token=refresh_token)
+    except RegionUnavailable as exc:
+        raise _unavailable(settings.MRA_REGION) from exc
+    except AwsError as exc:
+        raise AccountError(
+            "The refresh token is invalid or expired. Sign in again.", status=401
+        ) from exc
+
+
 def user_sign_out(*, refresh_token: str | None, access_token: str | None) -> None:
     """Revoke the refresh token where it was issued; signing out never fails."""
     if not refresh_token:

@@ -83,8 +83,21 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=128)
-    password = serializers.CharField(max_length=256, trim_whitespace=False)
+    """Either a username and password, or a refresh token from an earlier answer."""
+
+    username = serializers.CharField(max_length=128, required=False)
+    password = serializers.CharField(max_length=256, trim_whitespace=False, required=False)
+    refresh_token = serializers.CharField(max_length=8192, required=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("refresh_token"):
+            return attrs
+        missing = [name for name in ("username", "password") if not attrs.get(name)]
+        if missing:
+            raise serializers.ValidationError(
+                {name: "This field is required (or send a refresh_token)." for name in missing}
+            )
+        return attrs
 
 
 class TokenResponseSerializer(serializers.Serializer):
@@ -103,7 +116,7 @@ class TokenResponseSerializer(serializers.Serializer):
             "AuthError", {"error": serializers.CharField(), "detail": serializers.CharField()}
         ),
     },
-    summary="Exchange a username and password for Cognito tokens",
+    summary="Exchange a username and password, or a refresh token, for Cognito tokens",
 )
 @api_view(["POST"])
 @authentication_classes([])
@@ -111,8 +124,12 @@ class TokenResponseSerializer(serializers.Serializer):
 def token_api(request: Request) -> Response:
     serializer = TokenRequestSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
     try:
-        tokens = services.user_sign_in(**serializer.validated_data)
+        if data.get("refresh_token"):
+            tokens = services.user_refresh(refresh_token=data["refresh_token"])
+        else:
+            tokens = services.user_sign_in(username=data["username"], password=data["password"])
     except services.AccountError as exc:
         code = "region_unavailable" if exc.status >= 500 else "invalid_credentials"
         if exc.status == 403:

@@ -170,3 +170,21 @@ def test_token_api(aws, make_user, client):
 
     garbled = client.post("/api/auth/token", "{not json", content_type="application/json")
     assert garbled.status_code == 400
+
+    refreshed = client.post(
+        "/api/auth/token", {"refresh_token": body["refresh_token"]}, content_type="application/json"
+    )
+    assert refreshed.status_code == 200
+    assert refreshed.json()["access_token"] != body["access_token"]
+    assert (
+        client.get(
+            "/api/auth/token", HTTP_AUTHORIZATION=f"Bearer {refreshed.json()['access_token']}"
+        ).status_code
+        == 405
+    )
+
+    forged = client.post(
+        "/api/auth/token", {"refresh_token": "not-a-token"}, content_type="application/json"
+    )
+    assert forged.status_code == 401
+    assert "Sign in again" in forged.json()["detail"]
