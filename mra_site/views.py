@@ -6,10 +6,6 @@ from django.views.decorators.cache import never_cache
 from mra_site.aws.health import region_readiness
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "mra_site/home.html")
-
-
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process is alive; says nothing about AWS."""

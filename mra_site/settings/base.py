@@ -74,18 +74,50 @@ MRA_COGNITO_AUTO_CONFIRM = env.bool("MRA_COGNITO_AUTO_CONFIRM", default=True)
 # How long a region may answer writes from a cached state read; the
 # transaction's condition check on the state item is the real guard.
 MRA_STATE_CACHE_SECONDS = env.float("MRA_STATE_CACHE_SECONDS", default=1.0)
+# The lag canary's heartbeat period, and how long after a fence a region must
+# wait (with a post-fence heartbeat visible) before it counts as drained.
+MRA_CANARY_INTERVAL_SECONDS = env.float("MRA_CANARY_INTERVAL_SECONDS", default=1.0)
+MRA_DRAIN_SETTLE_SECONDS = env.float("MRA_DRAIN_SETTLE_SECONDS", default=2.0)
+# Extra drain checks, each `check(*, source, target, fenced_at) -> list[str]` of reasons.
+MRA_DRAIN_CHECKS: list[str] = []
+# How long the operator console waits for a region's /readyz.
+MRA_HEALTH_TIMEOUT_SECONDS = env.float("MRA_HEALTH_TIMEOUT_SECONDS", default=1.5)
 
 MRA_AWS_CONNECT_TIMEOUT = env.float("MRA_AWS_CONNECT_TIMEOUT", default=1.5)
 MRA_AWS_READ_TIMEOUT = env.float("MRA_AWS_READ_TIMEOUT", default=4.0)
 MRA_AWS_MAX_ATTEMPTS = env.int("MRA_AWS_MAX_ATTEMPTS", default=2)
 
 # Extra bootstrap steps, each `step(*, region, demo) -> list[str]` of changes.
-MRA_BOOTSTRAP_STEPS: list[str] = ["routing.bootstrap.seed_state"]
+MRA_BOOTSTRAP_STEPS: list[str] = [
+    "routing.bootstrap.seed_state",
+    "photos.bootstrap.seed_demo_photos",
+    "replication.bootstrap.media_events",
+]
 
 MRA_DEMO_USERNAME = env.str("MRA_DEMO_USERNAME", default="demo")
 MRA_DEMO_PASSWORD = env.str("MRA_DEMO_PASSWORD", default="Demo-pass-123")
 MRA_DEMO_OPERATOR_USERNAME = env.str("MRA_DEMO_OPERATOR_USERNAME", default="operator")
 MRA_DEMO_OPERATOR_PASSWORD = env.str("MRA_DEMO_OPERATOR_PASSWORD", default="Operator-pass-123")
+
+# --- photos ------------------------------------------------------------------
+MRA_PHOTO_MAX_BYTES = env.int("MRA_PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
+MRA_PHOTO_MAX_PIXELS = env.int("MRA_PHOTO_MAX_PIXELS", default=40_000_000)
+# Lifetime of presigned media URLs; pages are rendered fresh, so minutes suffice.
+MRA_PHOTO_URL_EXPIRY = env.int("MRA_PHOTO_URL_EXPIRY", default=900)
+# e.g. https://media.example.com (CloudFront); empty serves presigned S3 URLs.
+MRA_MEDIA_DOMAIN = env.str("MRA_MEDIA_DOMAIN", default="")
+# photos_gc leaves younger objects alone: uploads write media before metadata.
+MRA_PHOTO_GC_GRACE_SECONDS = env.int("MRA_PHOTO_GC_GRACE_SECONDS", default=3600)
+
+# --- replication (local emulation of S3 replication and global tables) ---------
+# Checkpoints, drill controls and status of `manage.py replicate`.
+MRA_REPLICATION_STATE_DIR = Path(
+    env.str("MRA_REPLICATION_STATE_DIR", default=str(BASE_DIR / "var" / "replication"))
+)
+# Each region's bucket sends its object events to this queue (`{region}` is replaced).
+MRA_REPLICATION_QUEUE = env.str("MRA_REPLICATION_QUEUE", default="mra-media-events-{region}")
+# A status older than this means the replicator is not running.
+MRA_REPLICATION_STATUS_MAX_AGE = env.float("MRA_REPLICATION_STATUS_MAX_AGE", default=5.0)
 
 # --- Django ------------------------------------------------------------------
 INSTALLED_APPS = [

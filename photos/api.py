@@ -1,0 +1,146 @@
+"""The photos API of DESIGN.md: thin views over the services and selectors."""
+
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from . import selectors, services
+from .errors import PhotoError
+from .images import too_large
+from .serializers import (
+    CommentCreateSerializer,
+    CommentPageSerializer,
+    CommentSerializer,
+    ErrorSerializer,
+    PhotoPageSerializer,
+    PhotoSerializer,
+    PhotoUploadSerializer,
+    comment_data,
+    photo_data,
+)
+
+# Room for the multipart boundaries and the title around the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100, default 24"),
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="next_cursor of the previous page"),
+]
+
+
+def _errors(*codes: int) -> dict[int, OpenApiResponse]:
+    return {code: OpenApiResponse(ErrorSerializer) for code in codes}
+
+
+def body_size_check(request: Request) -> None:
+    """Refuse an oversized upload from its declared length, before reading the body."""
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > settings.MRA_PHOTO_MAX_BYTES + MULTIPART_OVERHEAD:
+        raise too_large(settings.MRA_PHOTO_MAX_BYTES)
+
+
+class PhotosAPIView(APIView):
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        if self.request.method in permissions.SAFE_METHODS:
+            return [permissions.AllowAny()]
+        return [permissions.IsAuthenticated()]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, PhotoError):
+            return Response({"error": exc.code, "detail": exc.detail}, status=exc.status)
+        return super().handle_exception(exc)
+
+
+class PhotoListCreateAPI(PhotosAPIView):
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        # Before authentication: a cookie-authenticated request has its body
+        # parsed by the CSRF check.
+        if request.method == "POST":
+            body_size_check(request)
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="photos_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: PhotoPageSerializer, **_errors(400)},
+    )
+    def get(self, request: Request) -> Response:
+        page = selectors.photo_list(
+            limit=selectors.page_size_parse(request.query_params.get("limit")),
+            cursor=request.query_params.get("cursor") or None,
+        )
+        return Response(
+            {"results": [photo_data(p) for p in page.results], "next_cursor": page.next_cursor}
+        )
+
+    @extend_schema(
+        operation_id="photos_create",
+        request={"multipart/form-data": PhotoUploadSerializer},
+        responses={201: PhotoSerializer, **_errors(400, 401, 421, 503)},
+    )
+    def post(self, request: Request) -> Response:
+        upload = request.FILES.get("image")
+        if upload is None:
+            raise PhotoError("missing_image", "Attach the photo as the multipart field `image`.")
+        photo = services.photo_create(
+            owner=request.user.username,
+            title=str(request.data.get("title", "")),
+            upload=upload,
+            size=upload.size,
+        )
+        return Response(photo_data(photo), status=status.HTTP_201_CREATED)
+
+
+class PhotoDetailAPI(PhotosAPIView):
+    @extend_schema(operation_id="photos_retrieve", responses={200: PhotoSerializer, **_errors(404)})
+    def get(self, request: Request, photo_id: str) -> Response:
+        return Response(photo_data(selectors.photo_get(photo_id=photo_id)))
+
+    @extend_schema(
+        operation_id="photos_destroy",
+        responses={204: None, **_errors(401, 403, 404, 421, 503)},
+    )
+    def delete(self, request: Request, photo_id: str) -> Response:
+        services.photo_delete(photo_id=photo_id, username=request.user.username)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommentListCreateAPI(PhotosAPIView):
+    @extend_schema(
+        operation_id="photos_comments_list",
+        parameters=PAGE_PARAMETERS,
+        responses={200: CommentPageSerializer, **_errors(400, 404)},
+    )
+    def get(self, request: Request, photo_id: str) -> Response:
+        selectors.photo_get(photo_id=photo_id)
+        page = selectors.comment_list(
+            photo_id=photo_id,
+            limit=selectors.page_size_parse(
+                request.query_params.get("limit"), default=selectors.MAX_PAGE_SIZE
+            ),
+            cursor=request.query_params.get("cursor") or None,
+        )
+        return Response(
+            {"results": [comment_data(c) for c in page.results], "next_cursor": page.next_cursor}
+        )
+
+    @extend_schema(
+        operation_id="photos_comments_create",
+        request=CommentCreateSerializer,
+        responses={201: CommentSerializer, **_errors(400, 401, 404, 421, 503)},
+    )
+    def post(self, request: Request, photo_id: str) -> Response:
+        message = request.data.get("message", "") if hasattr(request.data, "get") else ""
+        comment = services.comment_create(
+            photo_id=photo_id,
+            author=request.user.username,
+            message=message if isinstance(message, str) else "",
+        )
+        return Response(comment_data(comment), status=status.HTTP_201_CREATED)

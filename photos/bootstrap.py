@@ -1,0 +1,66 @@
+"""Bootstrap step: demo photos (with --demo only, so local stacks only)."""
+
+from django.conf import settings
+
+from mra_site.aws import s3
+from mra_site.aws.clients import aws_call
+from mra_site.aws.dynamodb import write_stamp
+from mra_site.resources import media_bucket
+
+from .demo import DEMO_TITLES, demo_image, demo_photo_id
+from .images import image_process
+from .records import META, Photo, media_keys, photo_item, photo_pk
+from .selectors import photos_table
+
+DEMO_CREATED_AT = "2026-01-01T09:{minute:02d}:00.000000Z"
+
+
+def seed_demo_photos(*, region: str, demo: bool) -> list[str]:
+    """Seed each region directly, as bootstrap seeds the routing state: this is
+    provisioning, not a user's write, and must not wait for replication."""
+    if not demo:
+        return []
+    table = photos_table(region)
+    bucket = media_bucket(region)
+    seeded = 0
+    for index, title in enumerate(DEMO_TITLES):
+        photo_id = demo_photo_id(index)
+        with aws_call(region, f"look up demo photo {photo_id}"):
+            if "Item" in table.get_item(Key={"pk": photo_pk(photo_id), "sk": META}):
+                continue
+        image = image_process(data=demo_image(index), max_pixels=settings.MRA_PHOTO_MAX_PIXELS)
+        original_key, thumbnail_key = media_keys(photo_id, image.extension)
+        s3.object_put(
+            region=region,
+            bucket=bucket,
+            key=original_key,
+            body=image.original,
+            content_type=image.content_type,
+        )
+        s3.object_put(
+            region=region,
+            bucket=bucket,
+            key=thumbnail_key,
+            body=image.thumbnail,
+            content_type="image/webp",
+        )
+        photo = Photo(
+            id=photo_id,
+            title=title,
+            owner=settings.MRA_DEMO_USERNAME,
+            created_at=DEMO_CREATED_AT.format(minute=index),
+            width=image.width,
+            height=image.height,
+            content_type=image.content_type,
+            original_key=original_key,
+            thumbnail_key=thumbnail_key,
+            comment_count=0,
+            media_region=region,
+        )
+        with aws_call(region, f"seed demo photo {photo_id}"):
+            table.put_item(
+                Item={**photo_item(photo), **write_stamp(region)},
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        seeded += 1
+    return [f"{seeded} demo photos"] if seeded else []

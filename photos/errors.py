@@ -1,0 +1,41 @@
+"""What the photo services refuse, with a code and a message a person can act on."""
+
+
+class PhotoError(Exception):
+    status = 400
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+class ImageRefused(PhotoError):
+    """The uploaded file is not an acceptable image."""
+
+
+class InvalidInput(PhotoError):
+    """A title, comment, limit or cursor is not acceptable."""
+
+
+class PhotoNotFound(PhotoError):
+    status = 404
+
+    def __init__(self, photo_id: str) -> None:
+        super().__init__("not_found", "No photo with this id exists (it may have been deleted).")
+        self.photo_id = photo_id
+
+
+class NotOwner(PhotoError):
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("permission_denied", "Only the owner of a photo can delete it.")
+
+
+class InvalidCursor(InvalidInput):
+    def __init__(self) -> None:
+        super().__init__(
+            "invalid_cursor",
+            "The cursor is not valid for this list. Start again from the first page.",
+        )

@@ -1,0 +1,153 @@
+"""Photos and comments as stored in the `photos` table, and their keys.
+
+One table, designed for the queries the site makes (see the `photos` TableSpec):
+  photo    pk "PHOTO#<id>"  sk "META"
+           gallery_pk "GALLERY"           gallery_sk "<created_at>#<id>"  (all photos by time)
+           owner_pk "OWNER#<username>"    owner_sk "<created_at>#<id>"    (one user's photos)
+  comment  pk "PHOTO#<id>"  sk "COMMENT#<created_at>#<comment id>"         (a photo's comments)
+Comments carry no index attributes, so the indexes hold photos only.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+ID_PATTERN = r"[0-9a-f]{32}"
+_ID_RE = re.compile(ID_PATTERN)
+META = "META"
+COMMENT_PREFIX = "COMMENT#"
+GALLERY = "GALLERY"
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: str
+    title: str
+    owner: str
+    created_at: str
+    width: int
+    height: int
+    content_type: str
+    original_key: str
+    thumbnail_key: str
+    comment_count: int
+    media_region: str
+
+    @property
+    def created(self) -> datetime:
+        return parse_timestamp(self.created_at)
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: str
+    photo_id: str
+    author: str
+    message: str
+    created_at: str
+
+    @property
+    def created(self) -> datetime:
+        return parse_timestamp(self.created_at)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    results: list[T]
+    next_cursor: str | None
+
+
+def parse_timestamp(value: str) -> datetime:
+    return datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+def new_id() -> str:
+    return secrets.token_hex(16)
+
+
+def is_id(value: str) -> bool:
+    return bool(_ID_RE.fullmatch(value))
+
+
+def now_timestamp() -> str:
+    """UTC with microseconds, fixed width, so that string order is time order."""
+    return datetime.now(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def photo_pk(photo_id: str) -> str:
+    return f"PHOTO#{photo_id}"
+
+
+def owner_pk(username: str) -> str:
+    return f"OWNER#{username.lower()}"
+
+
+def media_keys(photo_id: str, extension: str) -> tuple[str, str]:
+    """(original, thumbnail) object keys: from the random id only, never user input."""
+    return f"photos/{photo_id}/original.{extension}", f"photos/{photo_id}/thumb.webp"
+
+
+def photo_item(photo: Photo) -> dict[str, Any]:
+    order = f"{photo.created_at}#{photo.id}"
+    return {
+        "pk": photo_pk(photo.id),
+        "sk": META,
+        "gallery_pk": GALLERY,
+        "gallery_sk": order,
+        "owner_pk": owner_pk(photo.owner),
+        "owner_sk": order,
+        "id": photo.id,
+        "title": photo.title,
+        "owner": photo.owner,
+        "created_at": photo.created_at,
+        "width": photo.width,
+        "height": photo.height,
+        "content_type": photo.content_type,
+        "original_key": photo.original_key,
+        "thumbnail_key": photo.thumbnail_key,
+        "comment_count": photo.comment_count,
+        "media_region": photo.media_region,
+    }
+
+
+def photo_from_item(item: dict[str, Any]) -> Photo:
+    return Photo(
+        id=str(item["id"]),
+        title=str(item["title"]),
+        owner=str(item["owner"]),
+        created_at=str(item["created_at"]),
+        width=int(item["width"]),
+        height=int(item["height"]),
+        content_type=str(item["content_type"]),
+        original_key=str(item["original_key"]),
+        thumbnail_key=str(item["thumbnail_key"]),
+        comment_count=int(item.get("comment_count", 0)),
+        media_region=str(item.get("media_region", "")),
+    )
+
+
+def comment_item(comment: Comment) -> dict[str, Any]:
+    return {
+        "pk": photo_pk(comment.photo_id),
+        "sk": f"{COMMENT_PREFIX}{comment.created_at}#{comment.id}",
+        "id": comment.id,
+        "photo_id": comment.photo_id,
+        "author": comment.author,
+        "message": comment.message,
+        "created_at": comment.created_at,
+    }
+
+
+def comment_from_item(item: dict[str, Any]) -> Comment:
+    return Comment(
+        id=str(item["id"]),
+        photo_id=str(item["photo_id"]),
+        author=str(item["author"]),
+        message=str(item["message"]),
+        created_at=str(item["created_at"]),
+    )

@@ -1,0 +1,132 @@
+"""Reading photos and comments: DynamoDB queries only, never a Scan."""
+
+from typing import Any
+
+from django.conf import settings
+
+from mra_site.aws.clients import aws_call, dynamodb_table
+from mra_site.resources import table_name
+
+from .cursors import cursor_decode, cursor_encode
+from .errors import InvalidInput, PhotoNotFound
+from .records import (
+    COMMENT_PREFIX,
+    GALLERY,
+    META,
+    Comment,
+    Page,
+    Photo,
+    comment_from_item,
+    is_id,
+    owner_pk,
+    photo_from_item,
+    photo_pk,
+)
+
+DEFAULT_PAGE_SIZE = 24
+MAX_PAGE_SIZE = 100
+
+
+def photos_table(region: str | None = None) -> Any:
+    return dynamodb_table(region or settings.MRA_REGION, table_name("photos"))
+
+
+def page_size_parse(raw: str | int | None, *, default: int = DEFAULT_PAGE_SIZE) -> int:
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = 0
+    if not 1 <= value <= MAX_PAGE_SIZE:
+        raise InvalidInput(
+            "invalid_limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}."
+        )
+    return value
+
+
+def photo_get(*, photo_id: str, region: str | None = None) -> Photo:
+    """One photo; PhotoNotFound when the id is malformed or unknown."""
+    if not is_id(photo_id):
+        raise PhotoNotFound(photo_id)
+    region = region or settings.MRA_REGION
+    with aws_call(region, f"get photo {photo_id}"):
+        item = photos_table(region).get_item(Key={"pk": photo_pk(photo_id), "sk": META}).get("Item")
+    if not item:
+        raise PhotoNotFound(photo_id)
+    return photo_from_item(item)
+
+
+def photo_list(
+    *,
+    limit: int = DEFAULT_PAGE_SIZE,
+    cursor: str | None = None,
+    owner: str | None = None,
+    region: str | None = None,
+) -> Page[Photo]:
+    """Newest first: every photo (the gallery), or one owner's ("My photos")."""
+    if owner is None:
+        index, hash_name, hash_value, range_name = "gallery", "gallery_pk", GALLERY, "gallery_sk"
+    else:
+        index, hash_name, hash_value, range_name = (
+            "by_owner",
+            "owner_pk",
+            owner_pk(owner),
+            "owner_sk",
+        )
+    items, next_cursor = _query(
+        region=region,
+        scope=f"{index}:{hash_value}",
+        key_fields=("pk", "sk", hash_name, range_name),
+        cursor=cursor,
+        limit=limit,
+        IndexName=index,
+        KeyConditionExpression=f"{hash_name} = :hash",
+        ExpressionAttributeValues={":hash": hash_value},
+        ScanIndexForward=False,
+    )
+    return Page(results=[photo_from_item(item) for item in items], next_cursor=next_cursor)
+
+
+def comment_list(
+    *,
+    photo_id: str,
+    limit: int = MAX_PAGE_SIZE,
+    cursor: str | None = None,
+    region: str | None = None,
+) -> Page[Comment]:
+    """A photo's comments, oldest first."""
+    items, next_cursor = _query(
+        region=region,
+        scope=f"comments:{photo_id}",
+        key_fields=("pk", "sk"),
+        cursor=cursor,
+        limit=limit,
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues={":pk": photo_pk(photo_id), ":prefix": COMMENT_PREFIX},
+        ScanIndexForward=True,
+    )
+    return Page(results=[comment_from_item(item) for item in items], next_cursor=next_cursor)
+
+
+def _query(
+    *,
+    region: str | None,
+    scope: str,
+    key_fields: tuple[str, ...],
+    cursor: str | None,
+    limit: int,
+    **query: Any,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One Query call for one page. Asking for one item more than the page tells
+    whether another page exists, so the last page never hands out a cursor."""
+    region = region or settings.MRA_REGION
+    if cursor:
+        query["ExclusiveStartKey"] = cursor_decode(cursor=cursor, scope=scope, fields=key_fields)
+    with aws_call(region, f"query {scope}"):
+        items = photos_table(region).query(Limit=limit + 1, **query).get("Items", [])
+    if len(items) <= limit:
+        return items, None
+    items = items[:limit]
+    last = {field: str(items[-1][field]) for field in key_fields}
+    return items, cursor_encode(key=last, scope=scope)

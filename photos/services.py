@@ -1,0 +1,247 @@
+"""Changing photos and comments: upload, delete, comment.
+
+Every metadata write commits through routing.fencing.guarded_write, after an
+early assert_writable() so that a region that may not write does no work.
+"""
+
+import logging
+import random
+import time
+from typing import Any, BinaryIO
+
+from django.conf import settings
+
+from mra_site.aws import s3
+from mra_site.aws.clients import aws_call
+from mra_site.aws.dynamodb import serialize, write_stamp
+from mra_site.aws.errors import AwsError, ConditionFailed
+from mra_site.resources import media_bucket, table_name
+from routing.fencing import assert_writable, guarded_write
+
+from .errors import InvalidInput, NotOwner, PhotoNotFound
+from .images import image_process, read_limited, too_large
+from .records import (
+    COMMENT_PREFIX,
+    META,
+    Comment,
+    Photo,
+    comment_item,
+    is_id,
+    media_keys,
+    new_id,
+    now_timestamp,
+    photo_item,
+    photo_pk,
+)
+from .selectors import photo_get, photos_table
+
+logger = logging.getLogger(__name__)
+
+TITLE_MAX_LENGTH = 200
+COMMENT_MAX_LENGTH = 1000
+# TransactWriteItems takes 100 items; guarded_write adds its state check.
+_DELETE_CHUNK = 99
+_CONFLICT_RETRIES = 6
+
+
+def title_clean(title: str) -> str:
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("invalid_title", "Give the photo a title.")
+    if len(title) > TITLE_MAX_LENGTH:
+        raise InvalidInput(
+            "invalid_title", f"The title is {len(title)} characters; keep it to {TITLE_MAX_LENGTH}."
+        )
+    return title
+
+
+def message_clean(message: str) -> str:
+    message = (message or "").strip()
+    if not message:
+        raise InvalidInput("invalid_message", "Write a comment before sending it.")
+    if len(message) > COMMENT_MAX_LENGTH:
+        raise InvalidInput(
+            "invalid_message",
+            f"The comment is {len(message)} characters; keep it to {COMMENT_MAX_LENGTH}.",
+        )
+    return message
+
+
+def photo_create(
+    *,
+    owner: str,
+    title: str,
+    upload: BinaryIO,
+    size: int | None = None,
+    region: str | None = None,
+) -> Photo:
+    """Validate and store an uploaded image: media first, metadata last.
+
+    `size` is the declared size when known, so an oversized file is refused
+    before any of it is read. On any failure nothing is visible and the media
+    written so far are removed.
+    """
+    region = region or settings.MRA_REGION
+    assert_writable(region=region)
+    title = title_clean(title)
+    max_bytes = settings.MRA_PHOTO_MAX_BYTES
+    if size is not None and size > max_bytes:
+        raise too_large(max_bytes)
+    data = read_limited(upload, max_bytes=max_bytes)
+    image = image_process(data=data, max_pixels=settings.MRA_PHOTO_MAX_PIXELS)
+    photo_id = new_id()
+    original_key, thumbnail_key = media_keys(photo_id, image.extension)
+    photo = Photo(
+        id=photo_id,
+        title=title,
+        owner=owner,
+        created_at=now_timestamp(),
+        width=image.width,
+        height=image.height,
+        content_type=image.content_type,
+        original_key=original_key,
+        thumbnail_key=thumbnail_key,
+        comment_count=0,
+        media_region=region,
+    )
+    bucket = media_bucket(region)
+    attempted: list[str] = []
+    try:
+        for key, body, content_type in (
+            (original_key, image.original, image.content_type),
+            (thumbnail_key, image.thumbnail, "image/webp"),
+        ):
+            # Listed before the put: a put that timed out may still have stored it.
+            attempted.append(key)
+            s3.object_put(
+                region=region, bucket=bucket, key=key, body=body, content_type=content_type
+            )
+        guarded_write(
+            items=[
+                {
+                    "Put": {
+                        "TableName": table_name("photos"),
+                        "Item": serialize({**photo_item(photo), **write_stamp(region)}),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            ],
+            region=region,
+            action=f"create photo {photo_id}",
+        )
+    except Exception:
+        media_remove(region=region, keys=attempted)
+        raise
+    return photo
+
+
+def photo_delete(*, photo_id: str, username: str, region: str | None = None) -> None:
+    """Delete a photo (owner only), then its comments and its media."""
+    region = region or settings.MRA_REGION
+    assert_writable(region=region)
+    photo = photo_get(photo_id=photo_id, region=region)
+    if photo.owner.lower() != username.lower():
+        raise NotOwner()
+    try:
+        guarded_write(
+            items=[
+                {
+                    "Delete": {
+                        "TableName": table_name("photos"),
+                        "Key": serialize({"pk": photo_pk(photo_id), "sk": META}),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                }
+            ],
+            region=region,
+            action=f"delete photo {photo_id}",
+        )
+    except ConditionFailed as exc:
+        raise PhotoNotFound(photo_id) from exc
+    # The photo is gone, so no new comment can commit (comment_create requires
+    # the photo item): one sweep after the delete finds every comment.
+    _comments_delete(photo_id=photo_id, region=region)
+    media_remove(region=region, keys=[photo.original_key, photo.thumbnail_key])
+
+
+def comment_create(
+    *, photo_id: str, author: str, message: str, region: str | None = None
+) -> Comment:
+    """Add a comment and count it on the photo in one transaction."""
+    region = region or settings.MRA_REGION
+    assert_writable(region=region)
+    message = message_clean(message)
+    if not is_id(photo_id):
+        raise PhotoNotFound(photo_id)
+    comment = Comment(
+        id=new_id(),
+        photo_id=photo_id,
+        author=author,
+        message=message,
+        created_at=now_timestamp(),
+    )
+    stamp = write_stamp(region)
+    items: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "TableName": table_name("photos"),
+                "Key": serialize({"pk": photo_pk(photo_id), "sk": META}),
+                "UpdateExpression": "SET mra_written_at = :at, mra_region = :region "
+                "ADD comment_count :one",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": serialize(
+                    {":one": 1, ":at": stamp["mra_written_at"], ":region": region}
+                ),
+            }
+        },
+        {
+            "Put": {
+                "TableName": table_name("photos"),
+                "Item": serialize({**comment_item(comment), **stamp}),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        },
+    ]
+    for attempt in range(_CONFLICT_RETRIES):
+        try:
+            guarded_write(items=items, region=region, action=f"comment on photo {photo_id}")
+            return comment
+        except ConditionFailed as exc:
+            if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
+                raise PhotoNotFound(photo_id) from exc
+            # Concurrent comments on one photo conflict on its counter; DynamoDB
+            # cancels one transaction, which is safe to retry as it committed nothing.
+            if "TransactionConflict" not in exc.reasons or attempt == _CONFLICT_RETRIES - 1:
+                raise
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def media_remove(*, region: str, keys: list[str]) -> None:
+    """Best effort: what is left behind is found by `manage.py photos_gc`."""
+    try:
+        s3.objects_delete(region=region, bucket=media_bucket(region), keys=keys)
+    except AwsError:
+        logger.warning("could not remove media %s in %s; photos_gc will", keys, region)
+
+
+def _comments_delete(*, photo_id: str, region: str) -> None:
+    table = photos_table(region)
+    while True:
+        with aws_call(region, f"list comments of photo {photo_id}"):
+            keys = table.query(
+                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+                ExpressionAttributeValues={":pk": photo_pk(photo_id), ":prefix": COMMENT_PREFIX},
+                ProjectionExpression="pk, sk",
+                Limit=_DELETE_CHUNK,
+            ).get("Items", [])
+        if not keys:
+            return
+        guarded_write(
+            items=[
+                {"Delete": {"TableName": table_name("photos"), "Key": serialize(key)}}
+                for key in keys
+            ],
+            region=region,
+            action=f"delete {len(keys)} comments of photo {photo_id}",
+        )

@@ -1,0 +1,238 @@
+"""Pages: gallery, photo detail with comments, upload, My photos."""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from routing.fencing import WriteRefused
+
+from . import selectors, services
+from .api import MULTIPART_OVERHEAD
+from .errors import ImageRefused, InvalidInput, PhotoError, PhotoNotFound
+from .images import too_large
+from .media import media_url, photo_media_arrived, placeholder_url
+from .records import Photo
+from .services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
+
+
+class UploadForm(forms.Form):
+    title = forms.CharField(max_length=TITLE_MAX_LENGTH, required=False)
+    image = forms.FileField(required=False)
+
+
+class CommentForm(forms.Form):
+    message = forms.CharField(max_length=COMMENT_MAX_LENGTH, required=False)
+
+
+def sign_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            login = reverse("accounts:login")
+            return HttpResponseRedirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def photo_card(photo: Photo) -> dict[str, Any]:
+    return {"photo": photo, "thumbnail_url": media_url(key=photo.thumbnail_key)}
+
+
+def _photo_grid(
+    request: HttpRequest, *, template: str, owner: str | None = None, **context: Any
+) -> HttpResponse:
+    error = ""
+    try:
+        page = selectors.photo_list(
+            limit=selectors.DEFAULT_PAGE_SIZE,
+            cursor=request.GET.get("cursor") or None,
+            owner=owner,
+        )
+    except InvalidInput as exc:
+        page, error = selectors.Page(results=[], next_cursor=None), exc.detail
+    return render(
+        request,
+        template,
+        {
+            "cards": [photo_card(p) for p in page.results],
+            "next_cursor": page.next_cursor,
+            "page_size": selectors.DEFAULT_PAGE_SIZE,
+            "list_error": error,
+            "placeholder_url": placeholder_url(),
+            "owner": owner or "",
+            **context,
+        },
+        status=400 if error else 200,
+    )
+
+
+@require_GET
+def gallery(request: HttpRequest) -> HttpResponse:
+    return _photo_grid(request, template="photos/gallery.html")
+
+
+@require_GET
+@sign_in_required
+def my_photos(request: HttpRequest) -> HttpResponse:
+    return _photo_grid(request, template="photos/my_photos.html", owner=request.user.username)
+
+
+def _detail(
+    request: HttpRequest,
+    photo_id: str,
+    *,
+    form: CommentForm | None = None,
+    refused: WriteRefused | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    try:
+        photo = selectors.photo_get(photo_id=photo_id)
+    except PhotoNotFound:
+        return render(
+            request,
+            "mra_site/error.html",
+            {"title": "Photo not found", "message": "This photo does not exist or was deleted."},
+            status=404,
+        )
+    arrived = photo_media_arrived(photo=photo)
+    comments = selectors.comment_list(photo_id=photo.id)
+    return render(
+        request,
+        "photos/detail.html",
+        {
+            "photo": photo,
+            "media_arrived": arrived,
+            "image_url": media_url(key=photo.original_key) if arrived else placeholder_url(),
+            "placeholder_url": placeholder_url(),
+            "comments": comments.results,
+            "more_comments": comments.next_cursor is not None,
+            "form": form or CommentForm(),
+            "is_owner": request.user.is_authenticated
+            and request.user.username.lower() == photo.owner.lower(),
+            "refused": refused,
+            "comment_max_length": COMMENT_MAX_LENGTH,
+        },
+        status=status,
+    )
+
+
+@require_GET
+def photo_detail(request: HttpRequest, photo_id: str) -> HttpResponse:
+    return _detail(request, photo_id)
+
+
+@require_POST
+@sign_in_required
+def comment_post(request: HttpRequest, photo_id: str) -> HttpResponse:
+    form = CommentForm(request.POST)
+    form.is_valid()
+    try:
+        services.comment_create(
+            photo_id=photo_id,
+            author=request.user.username,
+            message=request.POST.get("message", ""),
+        )
+    except WriteRefused as exc:
+        return _detail(request, photo_id, form=form, refused=exc, status=exc.status)
+    except PhotoNotFound:
+        return _detail(request, photo_id)
+    except InvalidInput as exc:
+        form.errors.clear()
+        form.add_error("message", exc.detail)
+        return _detail(request, photo_id, form=form, status=400)
+    return HttpResponseRedirect(reverse("photos:detail", args=[photo_id]) + "#comments")
+
+
+@require_POST
+@sign_in_required
+def photo_delete(request: HttpRequest, photo_id: str) -> HttpResponse:
+    try:
+        services.photo_delete(photo_id=photo_id, username=request.user.username)
+    except WriteRefused as exc:
+        return _detail(request, photo_id, refused=exc, status=exc.status)
+    except PhotoError as exc:
+        if isinstance(exc, PhotoNotFound):
+            return _detail(request, photo_id)
+        messages.error(request, exc.detail)
+        return HttpResponseRedirect(reverse("photos:detail", args=[photo_id]))
+    messages.success(request, "The photo and its comments were deleted.")
+    return HttpResponseRedirect(reverse("photos:mine"))
+
+
+def _upload_page(
+    request: HttpRequest,
+    form: UploadForm,
+    *,
+    refused: WriteRefused | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "photos/upload.html",
+        {
+            "form": form,
+            "refused": refused,
+            "max_bytes": settings.MRA_PHOTO_MAX_BYTES,
+            "max_megabytes": f"{settings.MRA_PHOTO_MAX_BYTES / (1024 * 1024):g}",
+            "max_megapixels": f"{settings.MRA_PHOTO_MAX_PIXELS / 1_000_000:g}",
+            "title_max_length": TITLE_MAX_LENGTH,
+        },
+        status=status,
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@sign_in_required
+def upload(request: HttpRequest) -> HttpResponse:
+    """An oversized body is refused from its declared length, before the CSRF
+    check would read it; a refusal changes nothing, so it needs no token."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    limit = settings.MRA_PHOTO_MAX_BYTES
+    if (
+        request.method == "POST"
+        and declared.isdigit()
+        and int(declared) > limit + MULTIPART_OVERHEAD
+    ):
+        form = UploadForm()
+        form.add_error("image", too_large(limit).detail)
+        return _upload_page(request, form, status=400)
+    return _upload_checked(request)
+
+
+@csrf_protect
+def _upload_checked(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _upload_page(request, UploadForm())
+    form = UploadForm(request.POST, request.FILES)
+    form.is_valid()
+    upload_file = request.FILES.get("image")
+    try:
+        if upload_file is None:
+            raise ImageRefused("missing_image", "Choose a photo to upload.")
+        photo = services.photo_create(
+            owner=request.user.username,
+            title=request.POST.get("title", ""),
+            upload=upload_file,
+            size=upload_file.size,
+        )
+    except WriteRefused as exc:
+        return _upload_page(request, form, refused=exc, status=exc.status)
+    except PhotoError as exc:
+        form.errors.clear()
+        field = "title" if exc.code == "invalid_title" else "image"
+        form.add_error(field, exc.detail)
+        return _upload_page(request, form, status=exc.status)
+    messages.success(request, "Your photo is online.")
+    return HttpResponseRedirect(reverse("photos:detail", args=[photo.id]))
