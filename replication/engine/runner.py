@@ -1,0 +1,198 @@
+"""The replicator process: one worker thread per direction, each with its own
+checkpoint and status file, so a region that is down stalls only the work
+that needs it."""
+
+import logging
+import os
+import threading
+import time
+from datetime import UTC, datetime
+
+from mra_site.aws.errors import AwsError
+from mra_site.resources import TABLES
+
+from ..controls import CONTROL_FILE, Control, replication_controls_get
+from ..directions import MEDIA_DATASET, Direction, directions_all
+from ..files import json_read, json_write, state_dir
+from .media import MediaReplication
+from .resync import region_resync
+from .tables import TableReplication
+
+logger = logging.getLogger(__name__)
+
+IDLE_SECONDS = 0.05
+STATUS_SECONDS = 0.5
+BACKOFF_FIRST = 0.25
+BACKOFF_MAX = 5.0
+RESYNC_FILE = "resync.json"
+
+
+def checkpoint_file(direction: Direction) -> str:
+    return f"checkpoint-{direction.name}.json"
+
+
+def status_file(direction: Direction) -> str:
+    return f"status-{direction.name}.json"
+
+
+class ResyncRequests:
+    """Regions that came back empty and wait for a full copy; kept in a file so a
+    request made just before a crash is not forgotten."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def add(self, region: str) -> None:
+        with self.lock:
+            regions = set(json_read(RESYNC_FILE, []))
+            regions.add(region)
+            json_write(RESYNC_FILE, sorted(regions))
+
+    def pending(self, region: str) -> bool:
+        with self.lock:
+            return region in json_read(RESYNC_FILE, [])
+
+    def done(self, region: str) -> None:
+        with self.lock:
+            json_write(RESYNC_FILE, sorted(set(json_read(RESYNC_FILE, [])) - {region}))
+
+
+class ControlReader:
+    """The drill controls, re-read when the file changes."""
+
+    def __init__(self) -> None:
+        self.mtime: float | None = None
+        self.controls: dict[str, Control] = {}
+
+    def get(self, direction: Direction) -> Control:
+        try:
+            mtime = os.stat(state_dir() / CONTROL_FILE).st_mtime
+        except FileNotFoundError:
+            mtime = 0.0
+        if mtime != self.mtime:
+            self.controls = replication_controls_get()
+            self.mtime = mtime
+        return self.controls.get(direction.name, Control())
+
+
+class DirectionWorker(threading.Thread):
+    def __init__(self, direction: Direction, stop: threading.Event, resyncs: ResyncRequests):
+        super().__init__(name=f"replicate {direction.name}", daemon=True)
+        self.direction = direction
+        self.stop_event = stop
+        self.resyncs = resyncs
+        self.controls = ControlReader()
+        self.checkpoint = json_read(checkpoint_file(direction), {})
+        tables = self.checkpoint.setdefault("tables", {})
+        self.tables = [
+            TableReplication(
+                direction=direction, spec=spec, checkpoint=tables.setdefault(spec.key, {})
+            )
+            for spec in TABLES
+        ]
+        self.media = MediaReplication(
+            direction=direction, checkpoint=self.checkpoint.setdefault(MEDIA_DATASET, {})
+        )
+        self.backoff = 0.0
+        self.status_at = 0.0
+        self.resync_state: dict[str, object] = {}
+
+    def run(self) -> None:
+        while not self.stop_event.is_set():
+            progressed = self.step()
+            self.write_status()
+            if self.backoff:
+                self.stop_event.wait(self.backoff)
+            elif not progressed:
+                self.stop_event.wait(IDLE_SECONDS)
+        self.write_status(force=True)
+
+    def step(self) -> bool:
+        """One round over every dataset; True when anything was applied."""
+        control = self.controls.get(self.direction)
+        failed = False
+        progressed = False
+        if self.resyncs.pending(self.direction.target):
+            failed = not self._resync()
+        for dataset in [*self.tables, self.media]:
+            try:
+                if isinstance(dataset, TableReplication):
+                    if dataset.poll():
+                        logger.warning(
+                            "%s: stream of %s was replaced; %s came back empty, re-synchronising",
+                            self.direction,
+                            dataset.spec.name,
+                            self.direction.source,
+                        )
+                        self.resyncs.add(self.direction.source)
+                else:
+                    dataset.poll(control)
+                progressed |= dataset.apply_due(control)
+            except AwsError as exc:
+                failed = True
+                dataset.stats.record_error(str(exc))
+                dataset.reset()
+                logger.warning("%s: %s", self.direction, exc)
+        if progressed:
+            json_write(checkpoint_file(self.direction), self.checkpoint)
+        self.backoff = min(BACKOFF_MAX, (self.backoff * 2) or BACKOFF_FIRST) if failed else 0.0
+        return progressed
+
+    def _resync(self) -> bool:
+        source, target = self.direction.source, self.direction.target
+        started = time.time()
+        self.resync_state = {"state": "running", "started_at": _iso(started)}
+        self.write_status(force=True)
+        try:
+            result = region_resync(source=source, target=target, report=logger.info)
+        except AwsError as exc:
+            self.resync_state = {"state": "failed", "error": str(exc), "at": _iso(time.time())}
+            logger.warning("%s: re-synchronisation failed: %s", self.direction, exc)
+            return False
+        self.resyncs.done(target)
+        self.resync_state = {
+            "state": "done",
+            "started_at": _iso(started),
+            "finished_at": _iso(time.time()),
+            "result": str(result),
+        }
+        logger.info("%s: re-synchronised: %s", self.direction, result)
+        return True
+
+    def write_status(self, *, force: bool = False) -> None:
+        now = time.time()
+        if not force and now - self.status_at < STATUS_SECONDS:
+            return
+        self.status_at = now
+        control = self.controls.get(self.direction)
+        datasets = {table.spec.key: table.stats.as_dict() for table in self.tables}
+        datasets[MEDIA_DATASET] = self.media.stats.as_dict()
+        json_write(
+            status_file(self.direction),
+            {
+                "direction": self.direction.name,
+                "source": self.direction.source,
+                "target": self.direction.target,
+                "updated_at": now,
+                "paused": control.paused,
+                "delay_seconds": control.delay_seconds,
+                "retrying_in_seconds": self.backoff,
+                "resync": self.resync_state or None,
+                "datasets": datasets,
+            },
+        )
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat()
+
+
+def replicator_run(*, stop: threading.Event) -> None:
+    """Replicate both directions until `stop` is set."""
+    resyncs = ResyncRequests()
+    workers = [DirectionWorker(direction, stop, resyncs) for direction in directions_all()]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        while worker.is_alive():
+            worker.join(timeout=0.5)

@@ -1,0 +1,153 @@
+"""One table's DynamoDB stream in one direction: read ahead, apply in order, checkpoint."""
+
+import time
+from collections import deque
+from typing import Any
+
+from mra_site.aws import streams
+from mra_site.aws.errors import ResourceMissing
+from mra_site.resources import TableSpec
+
+from ..controls import Control
+from ..directions import Direction
+from .stats import DatasetStats
+
+# Records read ahead of the checkpoint; beyond it pending is reported as "at least".
+BUFFER_LIMIT = 5000
+STREAM_RECHECK_SECONDS = 5.0
+
+
+def record_origin_time(record: dict[str, Any]) -> float:
+    """When the change happened (seconds since the epoch): the item's write stamp
+    when it has one, else the time the stream recorded it."""
+    data = record["dynamodb"]
+    image = data.get("NewImage") if record["eventName"] != "REMOVE" else None
+    stamp = (image or {}).get("mra_written_at", {}).get("N")
+    if stamp:
+        return int(stamp) / 1_000_000
+    return data["ApproximateCreationDateTime"].timestamp()
+
+
+class TableReplication:
+    """Replicates `spec` from direction.source to direction.target.
+
+    `checkpoint` is this table's part of the direction's checkpoint file:
+    {"stream_arn": ARN, "shards": {shard id: last applied sequence number}}.
+    """
+
+    def __init__(self, *, direction: Direction, spec: TableSpec, checkpoint: dict) -> None:
+        self.direction = direction
+        self.spec = spec
+        self.checkpoint = checkpoint
+        self.stats = DatasetStats()
+        self.buffer: deque[tuple[str, dict[str, Any]]] = deque()
+        self.iterators: dict[str, str | None] = {}
+        self.checked_at = 0.0
+
+    def reset(self) -> None:
+        """Forget what was read ahead; the next poll re-reads from the checkpoint."""
+        self.buffer.clear()
+        self.iterators = {}
+
+    def poll(self) -> bool:
+        """Read new records; True when the source stream was replaced (region came back empty)."""
+        replaced = False
+        if not self.iterators or time.monotonic() - self.checked_at > STREAM_RECHECK_SECONDS:
+            replaced = self._open()
+        for shard_id, iterator in list(self.iterators.items()):
+            while iterator and len(self.buffer) < BUFFER_LIMIT:
+                records, iterator = streams.stream_records_get(
+                    region=self.direction.source, iterator=iterator
+                )
+                self.buffer.extend((shard_id, record) for record in records)
+                self.iterators[shard_id] = iterator
+                if not records:
+                    break
+        self.stats.pending = len(self.buffer)
+        self.stats.pending_exact = len(self.buffer) < BUFFER_LIMIT
+        self.stats.polled_at = time.time()
+        return replaced
+
+    def apply_due(self, control: Control) -> bool:
+        """Apply buffered records whose delay has passed, in stream order; True if any."""
+        progressed = False
+        while self.buffer and not control.paused:
+            shard_id, record = self.buffer[0]
+            origin = record_origin_time(record)
+            if time.time() < origin + control.delay_seconds:
+                break
+            if self._apply(record):
+                self.stats.record_applied(origin_time=origin)
+            else:
+                self.stats.skipped += 1
+            self.buffer.popleft()
+            self.checkpoint.setdefault("shards", {})[shard_id] = record["dynamodb"][
+                "SequenceNumber"
+            ]
+            progressed = True
+        self.stats.pending = len(self.buffer)
+        return progressed
+
+    def _open(self) -> bool:
+        self.checked_at = time.monotonic()
+        arn = streams.stream_arn_get(region=self.direction.source, table=self.spec.name)
+        if arn is None:
+            raise ResourceMissing(
+                f"table {self.spec.name} in {self.direction.source} has no stream; "
+                "run manage.py mra_bootstrap",
+                region=self.direction.source,
+            )
+        previous = self.checkpoint.get("stream_arn")
+        if previous == arn and self.iterators:
+            return False
+        if previous != arn:
+            # A new stream means the table was re-created: start at its beginning.
+            self.checkpoint.clear()
+            self.checkpoint.update({"stream_arn": arn, "shards": {}})
+            self.buffer.clear()
+        shards = self.checkpoint["shards"]
+        self.iterators = {
+            shard_id: streams.shard_iterator_get(
+                region=self.direction.source,
+                stream_arn=arn,
+                shard_id=shard_id,
+                after_sequence=shards.get(shard_id),
+            )
+            for shard_id in streams.stream_shard_ids(region=self.direction.source, stream_arn=arn)
+        }
+        return previous is not None and previous != arn
+
+    def _apply(self, record: dict[str, Any]) -> bool:
+        """Apply one record to the target; False when it was an echo or lost to a newer write."""
+        source, target = self.direction.source, self.direction.target
+        data = record["dynamodb"]
+        if record["eventName"] == "REMOVE":
+            old = data.get("OldImage", {})
+            if streams.REPLICA_DELETE_FLAG in old:
+                return False
+            deleted_at = int(data["ApproximateCreationDateTime"].timestamp() * 1_000_000)
+            return streams.item_delete_if_older(
+                region=target,
+                table=self.spec.name,
+                key=data["Keys"],
+                deleted_at=deleted_at,
+                origin=source,
+            )
+        item = dict(data["NewImage"])
+        if item.get("mra_region", {}).get("S") == target:
+            return False
+        if "mra_written_at" not in item:
+            # Written without a stamp: stamp the replica with the stream's time,
+            # so that it still takes part in last-writer-wins and is not echoed.
+            origin_us = int(data["ApproximateCreationDateTime"].timestamp() * 1_000_000)
+            item["mra_written_at"] = {"N": str(origin_us)}
+            item["mra_region"] = {"S": source}
+        item.setdefault("mra_region", {"S": source})
+        item.pop(streams.REPLICA_DELETE_FLAG, None)
+        return streams.item_put_if_newer(
+            region=target,
+            table=self.spec.name,
+            hash_key=self.spec.hash_key,
+            item=item,
+            written_at=int(item["mra_written_at"]["N"]),
+        )
