@@ -1,0 +1,1 @@
+"""Failover drills against the running local stack: load, fault, failover, failback, report."""

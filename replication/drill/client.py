@@ -1,0 +1,111 @@
+"""The drill's view of the stack: the public HTTP API of each regional site, nothing else."""
+
+import io
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from PIL import Image
+
+REQUEST_TIMEOUT = 3.0
+
+
+class StackUnavailable(Exception):
+    pass
+
+
+def tiny_png(seed: int) -> bytes:
+    """A small, valid, distinct image for an upload."""
+    image = Image.new("RGB", (48, 32), ((seed * 37) % 256, (seed * 91) % 256, (seed * 53) % 256))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@dataclass
+class Answer:
+    status: int  # 0 when the region did not answer
+    body: dict[str, Any]
+    headers: dict[str, str]
+    region: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+class Stack:
+    """Both regional sites by region, e.g. {"us-east-1": "http://127.0.0.1:8001"}."""
+
+    def __init__(self, urls: dict[str, str], *, timeout: float = REQUEST_TIMEOUT) -> None:
+        self.urls = {region: url.rstrip("/") for region, url in urls.items()}
+        self.timeout = timeout
+
+    def request(
+        self, method: str, region: str, path: str, *, token: str | None = None, **kwargs: Any
+    ) -> Answer:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        try:
+            response = requests.request(
+                method,
+                f"{self.urls[region]}{path}",
+                headers=headers,
+                timeout=self.timeout,
+                **kwargs,
+            )
+        except requests.RequestException as exc:
+            return Answer(0, {"error": "unreachable", "detail": str(exc)}, {}, region)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"error": "not_json", "detail": response.text[:200]}
+        return Answer(response.status_code, body, dict(response.headers), region)
+
+    def token(self, region: str, username: str, password: str) -> str:
+        answer = self.request(
+            "POST", region, "/api/auth/token", json={"username": username, "password": password}
+        )
+        if not answer.ok:
+            raise StackUnavailable(
+                f"cannot sign in {username!r} at {region}: {answer.status} {answer.body}"
+            )
+        return answer.body["access_token"]
+
+    def state(self, prefer: str | None = None) -> dict[str, Any]:
+        """The routing state from the first region that answers."""
+        order = sorted(self.urls, key=lambda region: region != prefer)
+        for region in order:
+            answer = self.request("GET", region, "/api/state")
+            if answer.ok:
+                return answer.body
+        raise StackUnavailable("no region answers GET /api/state: is the local stack running?")
+
+    def wait_ready(self, region: str, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.request("GET", region, "/readyz").ok:
+                return True
+            time.sleep(0.25)
+        return False
+
+    def photo_ids(self, region: str, ids: set[str]) -> set[str]:
+        """Which of `ids` the region holds."""
+        return {pid for pid in ids if self.request("GET", region, f"/api/photos/{pid}").ok}
+
+    def comment_ids(self, region: str, photo_id: str) -> set[str]:
+        found: set[str] = set()
+        cursor = ""
+        while True:
+            answer = self.request(
+                "GET",
+                region,
+                f"/api/photos/{photo_id}/comments",
+                params={"limit": 100, **({"cursor": cursor} if cursor else {})},
+            )
+            if not answer.ok:
+                return found
+            found |= {comment["id"] for comment in answer.body.get("results", [])}
+            cursor = answer.body.get("next_cursor") or ""
+            if not cursor:
+                return found

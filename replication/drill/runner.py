@@ -1,0 +1,320 @@
+"""Planned and unplanned failover drills, measured from the outside."""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .client import Answer, Stack, StackUnavailable
+from .regionctl import RegionProcesses
+from .writers import Ack, Writer
+
+TRANSITION_TIMEOUT = 60.0
+SETTLE_TIMEOUT = 30.0
+
+
+@dataclass
+class Phase:
+    name: str
+    command_at: float
+    new_region: str
+    first_write_at: float | None = None
+    all_writers_at: float | None = None
+
+    def rto(self) -> dict[str, float | None]:
+        def since(moment: float | None) -> float | None:
+            return None if moment is None else round(moment - self.command_at, 3)
+
+        return {
+            "to_first_write": since(self.first_write_at),
+            "to_all_writers": since(self.all_writers_at),
+        }
+
+
+@dataclass
+class DrillReport:
+    kind: str
+    writers: int
+    duration: float
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    acknowledged: dict[str, int] = field(default_factory=dict)
+    missing_after_settle: dict[str, int] = field(default_factory=dict)
+    lost_at_failover: int | None = None
+    lost_writes: list[str] = field(default_factory=list)
+    at_risk: dict[str, Any] | None = None
+    loss_matches_at_risk: bool | None = None
+    lag_seconds: dict[str, float | None] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def table(self) -> str:
+        rows = [
+            ("drill", self.kind),
+            ("writers / duration", f"{self.writers} / {self.duration:.0f} s"),
+        ]
+        for phase in self.phases:
+            rto = phase["rto"]
+            rows.append(
+                (
+                    f"RTO {phase['name']} (→ {phase['new_region']})",
+                    f"first write {_secs(rto['to_first_write'])}, "
+                    f"all writers {_secs(rto['to_all_writers'])}",
+                )
+            )
+        rows.append(
+            ("acknowledged writes", ", ".join(f"{k} {v}" for k, v in self.acknowledged.items()))
+        )
+        if self.lost_at_failover is not None:
+            rows.append(("missing in the survivor at failover (RPO)", str(self.lost_at_failover)))
+            rows.append(("loss within the reported at-risk window", str(self.loss_matches_at_risk)))
+        rows.append(
+            (
+                "missing after settling",
+                ", ".join(f"{k} {v}" for k, v in self.missing_after_settle.items()),
+            )
+        )
+        rows.append(
+            (
+                "canary lag seen (max)",
+                ", ".join(f"{k} {_secs(v)}" for k, v in self.lag_seconds.items()),
+            )
+        )
+        for error in self.errors:
+            rows.append(("error", error))
+        width = max(len(label) for label, _ in rows)
+        return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+
+
+def _secs(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} s"
+
+
+class Drill:
+    def __init__(
+        self,
+        *,
+        stack: Stack,
+        primary: str,
+        secondary: str,
+        user: tuple[str, str],
+        operator: tuple[str, str],
+        writers: int,
+        duration: float,
+        outage: Callable[[], RegionProcesses] | None = None,
+        report: Callable[[str], None] = lambda line: None,
+    ) -> None:
+        self.stack = stack
+        self.primary = primary
+        self.secondary = secondary
+        self.user = user
+        self.operator = operator
+        self.n_writers = writers
+        self.duration = duration
+        self.outage = outage
+        self.say = report
+        self.stop = threading.Event()
+        self.writers: list[Writer] = []
+        self.lags: dict[str, float | None] = {primary: None, secondary: None}
+        self._operator_tokens: dict[str, str] = {}
+        self._processes: RegionProcesses | None = None
+
+    # --- operator actions through the state API ------------------------------
+    def _operator_token(self, region: str) -> str:
+        if region not in self._operator_tokens:
+            self._operator_tokens[region] = self.stack.token(region, *self.operator)
+        return self._operator_tokens[region]
+
+    def transition(
+        self, target: str, *, via: str, force: bool = False, reason: str = "drill"
+    ) -> Answer:
+        """POST /api/state until it succeeds; not_drained and version races are retried."""
+        deadline = time.monotonic() + TRANSITION_TIMEOUT
+        while True:
+            state = self.stack.state(prefer=via)
+            answer = self.stack.request(
+                "POST",
+                via,
+                "/api/state",
+                token=self._operator_token(via),
+                json={
+                    "state": target,
+                    "expected_version": state["version"],
+                    "reason": reason,
+                    "force": force,
+                },
+            )
+            if answer.ok:
+                self.say(f"state → {target} (version {answer.body.get('version')}) via {via}")
+                return answer
+            retriable = answer.status == 0 or answer.body.get("error") in (
+                "not_drained",
+                "version_conflict",
+            )
+            if not retriable or time.monotonic() > deadline:
+                raise StackUnavailable(
+                    f"transition to {target} via {via} refused: {answer.status} {answer.body}"
+                )
+            time.sleep(0.2)
+
+    # --- measuring ---------------------------------------------------------
+    def _sample_lag(self) -> None:
+        while not self.stop.wait(0.5):
+            for region in self.lags:
+                answer = self.stack.request("GET", region, "/api/state")
+                lag = answer.body.get("canary_lag_seconds") if answer.ok else None
+                if isinstance(lag, int | float):
+                    current = self.lags[region]
+                    self.lags[region] = lag if current is None else max(current, lag)
+
+    def _all_acks(self) -> list[Ack]:
+        return [ack for writer in self.writers for ack in writer.acks]
+
+    def _measure(self, phase: Phase) -> None:
+        """Fill in the phase's first write and all-writers times from the acks."""
+        firsts = []
+        for writer in self.writers:
+            times = [
+                a.acked_at
+                for a in writer.acks
+                if a.region == phase.new_region and a.acked_at >= phase.command_at
+            ]
+            firsts.append(min(times) if times else None)
+        present = [t for t in firsts if t is not None]
+        phase.first_write_at = min(present) if present else None
+        phase.all_writers_at = max(present) if present and len(present) == len(firsts) else None
+
+    def missing_in(self, region: str, acks: list[Ack]) -> list[Ack]:
+        photos = {a.id for a in acks if a.kind == "photo"}
+        held = self.stack.photo_ids(region, photos)
+        comments_by_photo: dict[str, set[str]] = {}
+        missing = [a for a in acks if a.kind == "photo" and a.id not in held]
+        for ack in acks:
+            if ack.kind != "comment":
+                continue
+            if ack.photo_id not in comments_by_photo:
+                comments_by_photo[ack.photo_id] = self.stack.comment_ids(region, ack.photo_id)
+            if ack.id not in comments_by_photo[ack.photo_id]:
+                missing.append(ack)
+        return missing
+
+    def settle(self, regions: list[str], acks: list[Ack]) -> dict[str, list[Ack]]:
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while True:
+            missing = {region: self.missing_in(region, acks) for region in regions}
+            if not any(missing.values()) or time.monotonic() > deadline:
+                return missing
+            time.sleep(1.0)
+
+    # --- the scenario ---------------------------------------------------------
+    def run(self, kind: str) -> DrillReport:
+        report = DrillReport(kind=kind, writers=self.n_writers, duration=self.duration)
+        state = self.stack.state(prefer=self.primary)
+        if state["state"] != "active":
+            raise StackUnavailable(
+                f"the drill starts from `active`, but the state is {state['state']!r}: "
+                "fail back first (python manage.py routing failback)"
+            )
+        self.writers = [
+            Writer(
+                number=i,
+                stack=self.stack,
+                username=self.user[0],
+                password=self.user[1],
+                region=self.primary,
+                stop=self.stop,
+            )
+            for i in range(self.n_writers)
+        ]
+        sampler = threading.Thread(target=self._sample_lag, daemon=True)
+        sampler.start()
+        for writer in self.writers:
+            writer.start()
+        phases: list[Phase] = []
+        try:
+            time.sleep(self.duration / 3)
+            if kind == "planned":
+                phases.append(self._planned_failover())
+            else:
+                phases.append(self._unplanned_failover(report))
+            time.sleep(self.duration / 3)
+            phases.append(self._failback(kind))
+            time.sleep(self.duration / 3)
+        except StackUnavailable as exc:
+            report.errors.append(str(exc))
+        finally:
+            self.stop.set()
+            for writer in self.writers:
+                writer.join(timeout=10)
+            sampler.join(timeout=5)
+            if self._processes is not None:
+                self._processes.thaw()
+        for phase in phases:
+            self._measure(phase)
+            report.phases.append(
+                {"name": phase.name, "new_region": phase.new_region, "rto": phase.rto()}
+            )
+        acks = self._all_acks()
+        report.acknowledged = {
+            "photos": sum(a.kind == "photo" for a in acks),
+            "comments": sum(a.kind == "comment" for a in acks),
+            "total": len(acks),
+        }
+        self.say("settling: waiting for both regions to hold every acknowledged write")
+        missing = self.settle([self.primary, self.secondary], acks)
+        report.missing_after_settle = {region: len(m) for region, m in missing.items()}
+        report.lag_seconds = dict(self.lags)
+        return report
+
+    def _planned_failover(self) -> Phase:
+        self.say(f"planned: fencing {self.primary}")
+        phase = Phase("failover", time.time(), self.secondary)
+        self.transition("fenced", via=self.primary, reason="planned drill: fence")
+        self.transition("failover", via=self.primary, reason="planned drill: fail over")
+        return phase
+
+    def _unplanned_failover(self, report: DrillReport) -> Phase:
+        assert self.outage is not None
+        self._processes = self.outage()
+        processes = self._processes
+        self.say(f"unplanned: freezing {self.primary} (pids {list(processes.pids)})")
+        outage_at = time.time()
+        processes.freeze()
+        before_outage = [a for a in self._all_acks() if a.acked_at <= outage_at]
+        phase = Phase("failover", time.time(), self.secondary)
+        self.transition("fenced", via=self.secondary, force=True, reason="unplanned drill")
+        answer = self.transition(
+            "failover", via=self.secondary, force=True, reason="unplanned drill: region lost"
+        )
+        report.at_risk = answer.body.get("at_risk")
+        # What the survivor lacks while the primary is gone is what a region
+        # that never came back would have cost.
+        time.sleep(1.0)
+        lost = self.missing_in(self.secondary, before_outage)
+        report.lost_at_failover = len(lost)
+        report.lost_writes = [f"{a.kind} {a.id} acked {_iso(a.acked_at)}" for a in lost]
+        since = (report.at_risk or {}).get("since")
+        if since is not None:
+            cutoff = datetime.fromisoformat(since).timestamp()
+            # A write acknowledged before the newest heartbeat the survivor
+            # held must be there; only later ones may be missing.
+            report.loss_matches_at_risk = all(a.acked_at >= cutoff - 0.05 for a in lost)
+        return phase
+
+    def _failback(self, kind: str) -> Phase:
+        if self._processes is not None:
+            self.say(f"unplanned: {self.primary} comes back")
+            self._processes.thaw()
+            self.stack.wait_ready(self.primary, timeout=30)
+        self.say(f"failing back to {self.primary}")
+        phase = Phase("failback", time.time(), self.primary)
+        self.transition("fenced", via=self.secondary, reason=f"{kind} drill: start failback")
+        self.transition("active", via=self.secondary, reason=f"{kind} drill: fail back")
+        return phase
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="milliseconds")

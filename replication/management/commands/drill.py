@@ -1,0 +1,72 @@
+import json
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from mra_site.aws.clients import endpoint_for
+from replication.drill.client import Stack, StackUnavailable
+from replication.drill.regionctl import region_processes
+from replication.drill.runner import Drill
+
+
+class Command(BaseCommand):
+    help = (
+        "Run a failover drill against the running local stack: writers through the public "
+        "API, a planned or unplanned failover and a failback, then RTO and RPO as measured."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=["planned", "unplanned"])
+        parser.add_argument("--writers", type=int, default=4, help="concurrent writers (1-64)")
+        parser.add_argument(
+            "--duration", type=float, default=30.0, help="seconds of load in all (6-3600)"
+        )
+        parser.add_argument("--json", metavar="FILE", help="also write the report as JSON here")
+
+    def handle(self, *args, kind: str, writers: int, duration: float, json: str | None, **opts):
+        if not 1 <= writers <= 64:
+            raise CommandError("--writers takes 1 to 64 writers.")
+        if not 6 <= duration <= 3600:
+            raise CommandError("--duration takes 6 to 3600 seconds.")
+        primary, secondary = settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION
+        outage = None
+        if kind == "unplanned":
+            if not endpoint_for(primary):
+                raise CommandError(
+                    "an unplanned drill stops the primary region's local processes; on AWS, "
+                    "inject the fault with AWS FIS instead (see deploy/README.md)."
+                )
+
+            def outage():
+                return region_processes(
+                    region=primary,
+                    urls=[endpoint_for(primary), settings.MRA_REGION_URLS[primary]],
+                )
+
+        drill = Drill(
+            stack=Stack(settings.MRA_REGION_URLS),
+            primary=primary,
+            secondary=secondary,
+            user=(settings.MRA_DEMO_USERNAME, settings.MRA_DEMO_PASSWORD),
+            operator=(settings.MRA_DEMO_OPERATOR_USERNAME, settings.MRA_DEMO_OPERATOR_PASSWORD),
+            writers=writers,
+            duration=duration,
+            outage=outage,
+            report=lambda line: self.stderr.write(line),
+        )
+        try:
+            report = drill.run(kind)
+        except (StackUnavailable, LookupError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(report.table())
+        self.stdout.write("")
+        self.stdout.write(json_dumps(report.as_dict()))
+        if json:
+            with open(json, "w", encoding="utf-8") as handle:
+                handle.write(json_dumps(report.as_dict()))
+        if report.errors:
+            raise CommandError("the drill did not complete: " + "; ".join(report.errors))
+
+
+def json_dumps(data) -> str:
+    return json.dumps(data, indent=2, sort_keys=True)
