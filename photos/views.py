@@ -205,7 +205,8 @@ def upload(request: HttpRequest) -> HttpResponse:
         and declared.isdigit()
         and int(declared) > limit + MULTIPART_OVERHEAD
     ):
-        form = UploadForm()
+        form = UploadForm(data={})
+        form.is_valid()
         form.add_error("image", too_large(limit).detail)
         return _upload_page(request, form, status=400)
     return _upload_checked(request)

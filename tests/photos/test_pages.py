@@ -1,0 +1,122 @@
+"""The pages as a browser gets them: escaping, forms, refusals, placeholders."""
+
+from django.conf import settings
+
+from mra_site.aws.clients import dynamodb_table
+from photos import services
+from photos.records import photo_item
+from tests.conftest import PRIMARY, SECONDARY
+from tests.photos.conftest import csrf_token, image_bytes, upload_file
+from tests.photos.test_uploads import noise_png, set_state
+
+HOSTILE_TITLE = "<script>alert('title')</script>"
+HOSTILE_COMMENT = '<img src=x onerror="alert(1)">'
+
+
+def test_hostile_title_and_comment_are_shown_as_text_everywhere(aws, page_client):
+    photo = services.photo_create(
+        owner="alice", title=HOSTILE_TITLE, upload=upload_file(image_bytes())
+    )
+    services.comment_create(photo_id=photo.id, author="bob", message=HOSTILE_COMMENT)
+    browser = page_client("alice")
+    for path in ("/", "/me/", f"/photos/{photo.id}/"):
+        html = browser.get(path).content.decode()
+        assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;" in html, path
+        assert HOSTILE_TITLE not in html, path
+        assert HOSTILE_COMMENT not in html, path
+    detail = browser.get(f"/photos/{photo.id}/").content.decode()
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in detail
+    # The owner sees the comment form and the delete control, both marked as writes.
+    assert detail.count("data-write-control") == 2
+    assert "Yes, delete this photo" in detail
+
+
+def test_upload_comment_and_delete_through_the_pages(aws, page_client, settings):
+    browser = page_client("alice")
+    token = csrf_token(browser, "/upload/")
+    form = browser.get("/upload/").content.decode()
+    assert 'enctype="multipart/form-data"' in form and "data-write-control" in form
+
+    refused = browser.post(
+        "/upload/",
+        {
+            "csrfmiddlewaretoken": token,
+            "title": "Sneaky",
+            "image": upload_file(b"<svg><script>alert(1)</script></svg>", name="cat.jpg"),
+        },
+    )
+    assert refused.status_code == 400
+    html = refused.content.decode()
+    assert "not a JPEG, PNG or WebP image" in html and 'value="Sneaky"' in html
+
+    settings.MRA_PHOTO_MAX_BYTES = 40_000
+    too_big = browser.post(
+        "/upload/",
+        {"csrfmiddlewaretoken": token, "title": "Big", "image": upload_file(noise_png(200))},
+    )
+    assert too_big.status_code == 400 and "larger than" in too_big.content.decode()
+    no_csrf = browser.post("/upload/", {"title": "x", "image": upload_file(image_bytes())})
+    assert no_csrf.status_code == 403
+
+    created = browser.post(
+        "/upload/",
+        {"csrfmiddlewaretoken": token, "title": "Sunset", "image": upload_file(image_bytes("PNG"))},
+    )
+    assert created.status_code == 302, created.content.decode()[:2000]
+    detail_path = created["Location"]
+    detail = browser.get(detail_path).content.decode()
+    assert "Sunset" in detail and "/original.png?" in detail
+
+    commented = browser.post(
+        detail_path + "comments/", {"csrfmiddlewaretoken": token, "message": "  First!  "}
+    )
+    assert commented.status_code == 302
+    detail = browser.get(detail_path).content.decode()
+    assert "First!" in detail and "1 comment<" in detail
+    empty = browser.post(detail_path + "comments/", {"csrfmiddlewaretoken": token, "message": " "})
+    assert empty.status_code == 400 and "Write a comment" in empty.content.decode()
+
+    set_state(PRIMARY, "fenced")
+    from routing.selectors import clear_state_cache
+
+    clear_state_cache()
+    paused = browser.post(
+        detail_path + "comments/", {"csrfmiddlewaretoken": token, "message": "hi"}
+    )
+    assert paused.status_code == 503
+    assert "Writing is paused." in paused.content.decode()
+    set_state(PRIMARY, "active")
+    clear_state_cache()
+
+    deleted = browser.post(detail_path + "delete/", {"csrfmiddlewaretoken": token})
+    assert deleted.status_code == 302 and deleted["Location"] == "/me/"
+    assert browser.get(detail_path).status_code == 404
+    assert "not uploaded any photos yet" in browser.get("/me/").content.decode()
+
+
+def test_signed_out_visitors_get_the_explanation_and_are_sent_to_sign_in(aws, page_client):
+    from django.test import Client
+
+    visitor = Client()
+    gallery = visitor.get("/").content.decode()
+    assert "Share photos that survive losing a region." in gallery
+    assert "No photos yet" in gallery
+    for path in ("/upload/", "/me/"):
+        response = visitor.get(path)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_metadata_that_arrived_before_its_media_shows_a_placeholder(aws, page_client, region):
+    photo = services.photo_create(
+        owner="alice", title="In transit", upload=upload_file(image_bytes())
+    )
+    # On AWS the table and the bucket replicate separately: copy only the metadata.
+    dynamodb_table(SECONDARY, f"{settings.MRA_TABLE_PREFIX}photos").put_item(Item=photo_item(photo))
+    region(SECONDARY)
+    browser = page_client("bob", region=SECONDARY)
+    detail = browser.get(f"/photos/{photo.id}/").content.decode()
+    assert 'data-testid="media-pending"' in detail
+    assert "photo-pending.svg" in detail and "original.jpg" not in detail
+    region(PRIMARY)
+    assert 'data-testid="media-pending"' not in browser.get(f"/photos/{photo.id}/").content.decode()
