@@ -1,0 +1,54 @@
+"""A person in Chromium: sign in, upload, find the photo in the gallery, comment."""
+
+import pytest
+
+from tests.conftest import PRIMARY
+from tests.photos.conftest import image_bytes
+
+pytestmark = pytest.mark.browser
+
+
+def test_sign_in_upload_see_it_in_the_gallery_and_comment(aws, make_user, sites, page, tmp_path):
+    make_user("alice", "Correct-horse-1")
+    site = sites[PRIMARY].url
+    photo_file = tmp_path / "holiday.jpg"
+    photo_file.write_bytes(image_bytes("PNG", size=(640, 360), color=(30, 120, 200)))
+
+    page.goto(f"{site}/upload/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("Correct-horse-1")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{site}/upload/")
+
+    page.get_by_label("Title").fill("Blue <b>hour</b>")
+    page.get_by_label("Photo").set_input_files(str(photo_file))
+    preview = page.locator("[data-upload-preview] img")
+    preview.wait_for(state="visible")
+    assert preview.evaluate("img => img.naturalWidth") == 640
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_url(f"{site}/photos/*/")
+    assert page.get_by_role("heading", name="Blue <b>hour</b>").is_visible()
+
+    page.get_by_role("link", name="Gallery").click()
+    card = page.locator(".photo-card", has_text="Blue <b>hour</b>")
+    card.wait_for()
+    thumbnail = card.locator("img")
+    thumbnail.evaluate("img => img.complete || new Promise(r => img.addEventListener('load', r))")
+    assert thumbnail.evaluate("img => img.naturalWidth") == 480
+    assert "pending" not in (thumbnail.get_attribute("class") or "")
+
+    card.get_by_role("link", name="Blue <b>hour</b>").click()
+    page.get_by_label("Add a comment").fill("What a colour!")
+    page.get_by_role("button", name="Comment").click()
+    page.wait_for_url("**/#comments")
+    assert page.locator(".comment-text", has_text="What a colour!").is_visible()
+    assert page.get_by_role("heading", name="1 comment").is_visible()
+
+    phone = page.context.browser.new_context(viewport={"width": 390, "height": 844})
+    try:
+        small = phone.new_page()
+        small.goto(f"{site}/")
+        small.locator(".photo-card").first.wait_for()
+        assert small.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        phone.close()
