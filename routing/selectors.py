@@ -3,6 +3,8 @@
 import threading
 import time
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 
@@ -21,10 +23,22 @@ class StateRecord:
     updated_at: str
     updated_by: str
     reason: str
+    # While fenced: the region whose writes are being drained (the last
+    # writable one) and when the fence was written (microseconds since the
+    # epoch), so the drain check knows its source and what "after" means.
+    fenced_from: str | None = None
+    fenced_at: int | None = None
 
     @property
     def writable_region(self) -> str | None:
         return self.state.writable_region()
+
+    @property
+    def writer_region(self) -> str:
+        """The region writes are coming from or were last coming from."""
+        if self.state is RoutingState.FENCED and self.fenced_from:
+            return self.fenced_from
+        return self.state.writable_region() or settings.MRA_PRIMARY_REGION
 
 
 _cache: dict[str, tuple[float, StateRecord]] = {}
@@ -54,19 +68,73 @@ def routing_state_get(*, region: str, max_age: float | None = None) -> StateReco
             "run `python manage.py mra_bootstrap`",
             region=region,
         )
-    record = StateRecord(
+    record = state_record_from_item(item)
+    with _cache_lock:
+        _cache[region] = (time.monotonic(), record)
+    return record
+
+
+def state_record_from_item(item: dict[str, Any]) -> StateRecord:
+    return StateRecord(
         app_id=str(item["app_id"]),
         state=RoutingState(item["state"]),
         version=int(item["version"]),
         updated_at=str(item.get("updated_at", "")),
         updated_by=str(item.get("updated_by", "")),
         reason=str(item.get("reason", "")),
+        fenced_from=str(item["fenced_from"]) if item.get("fenced_from") else None,
+        fenced_at=int(item["fenced_at"]) if item.get("fenced_at") is not None else None,
     )
-    with _cache_lock:
-        _cache[region] = (time.monotonic(), record)
-    return record
 
 
 def clear_state_cache() -> None:
     with _cache_lock:
         _cache.clear()
+
+
+def routing_state_public(*, record: StateRecord, serving_region: str) -> dict[str, Any]:
+    """The record as GET /api/state shows it (DESIGN.md field names)."""
+    primary, secondary = settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION
+    return {
+        "app_id": record.app_id,
+        "state": record.state.value,
+        "version": record.version,
+        "writable_region": record.writable_region,
+        "primary_region": primary,
+        "secondary_region": secondary,
+        "serving_region": serving_region,
+        "regions": {
+            region: {"url": settings.MRA_REGION_URLS.get(region, ""), "role": role}
+            for region, role in ((primary, "primary"), (secondary, "secondary"))
+        },
+        "updated_at": record.updated_at,
+        "updated_by": record.updated_by,
+        "reason": record.reason,
+        "fenced_from": record.fenced_from,
+    }
+
+
+def routing_history_list(*, region: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Audit events from `region`'s replica, newest first."""
+    with aws_call(region, "read routing audit log"):
+        response = dynamodb_table(region, table_name("audit")).query(
+            KeyConditionExpression="app_id = :app",
+            ExpressionAttributeValues={":app": settings.MRA_APP_ID},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+    return [_plain(item) for item in response.get("Items", [])]
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB's Decimals as ints or floats, for JSON and templates."""
+    result: dict[str, Any] = {}
+    for key, value in item.items():
+        if isinstance(value, Decimal):
+            value = int(value) if value == value.to_integral_value() else float(value)
+        elif isinstance(value, dict):
+            value = _plain(value)
+        elif isinstance(value, list):
+            value = [_plain(v) if isinstance(v, dict) else v for v in value]
+        result[key] = value
+    return result

@@ -1,0 +1,184 @@
+"""The lag canary: a heartbeat written to the writing region every second.
+
+Each heartbeat goes into the canary table and, as a small object, into the
+media bucket, so it travels both replication paths (DynamoDB and S3). The age
+of the newest heartbeat a region holds is how far behind the writing region
+it is: the live RPO shown to operators and the input of the drain check.
+
+While fenced the canary keeps writing to the region that was writing before
+the fence (`fenced_from`): a heartbeat written after the fence reaching the
+other region is what proves everything before it has arrived. Heartbeats are
+not user data, so they do not pass the write gate.
+"""
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from mra_site.aws.clients import aws_call, client, dynamodb_table, regions
+from mra_site.aws.dynamodb import write_stamp
+from mra_site.aws.errors import AwsError, ResourceMissing
+from mra_site.resources import media_bucket, table_name
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_KEY = "canary/heartbeat.json"
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    seq: int
+    written_at: int  # microseconds since the epoch, the writer's clock
+    source_region: str
+
+    def age_seconds(self, now_us: int | None = None) -> float:
+        now_us = time.time_ns() // 1000 if now_us is None else now_us
+        return max(0.0, (now_us - self.written_at) / 1_000_000)
+
+
+@dataclass(frozen=True)
+class RegionLag:
+    """What one region holds: the newest heartbeat in its table and its bucket."""
+
+    region: str
+    table: Heartbeat | None
+    bucket: Heartbeat | None
+    error: str = ""
+
+    @property
+    def oldest(self) -> Heartbeat | None:
+        """The older of the two copies: the region is as far behind as its slower path."""
+        if self.table is None or self.bucket is None:
+            return None
+        return min(self.table, self.bucket, key=lambda h: h.written_at)
+
+    def age_seconds(self, now_us: int | None = None) -> float | None:
+        oldest = self.oldest
+        return None if oldest is None else round(oldest.age_seconds(now_us), 3)
+
+    def describe(self) -> str:
+        if self.error:
+            return f"{self.region}: unknown ({self.error})"
+        age = self.age_seconds()
+        if age is None:
+            return f"{self.region}: no heartbeat yet"
+        return f"{self.region}: newest heartbeat {age:.1f} s old"
+
+
+def heartbeat_write(*, region: str, seq: int) -> Heartbeat:
+    """Write heartbeat `seq` to `region`'s canary table and media bucket."""
+    stamp = write_stamp(region)
+    beat = Heartbeat(seq=seq, written_at=stamp["mra_written_at"], source_region=region)
+    body = json.dumps(
+        {"seq": beat.seq, "written_at": beat.written_at, "source_region": region}
+    ).encode()
+    with aws_call(region, "write canary heartbeat"):
+        dynamodb_table(region, table_name("canary")).put_item(
+            Item={
+                "app_id": settings.MRA_APP_ID,
+                "seq": seq,
+                "written_at": beat.written_at,
+                "source_region": region,
+                **stamp,
+            }
+        )
+        client("s3", region).put_object(
+            Bucket=media_bucket(region),
+            Key=HEARTBEAT_KEY,
+            Body=body,
+            ContentType="application/json",
+            Metadata={"mra-written-at": str(beat.written_at), "mra-region": region},
+        )
+    return beat
+
+
+def heartbeat_in_table(*, region: str) -> Heartbeat | None:
+    with aws_call(region, "read canary heartbeat"):
+        item = (
+            dynamodb_table(region, table_name("canary"))
+            .get_item(Key={"app_id": settings.MRA_APP_ID}, ConsistentRead=True)
+            .get("Item")
+        )
+    if not item:
+        return None
+    return Heartbeat(
+        seq=int(item["seq"]),
+        written_at=int(item["written_at"]),
+        source_region=str(item["source_region"]),
+    )
+
+
+def heartbeat_in_bucket(*, region: str) -> Heartbeat | None:
+    try:
+        with aws_call(region, "read canary heartbeat object"):
+            body = client("s3", region).get_object(Bucket=media_bucket(region), Key=HEARTBEAT_KEY)
+            data = json.loads(body["Body"].read())
+    except ResourceMissing as exc:
+        if exc.code in ("NoSuchKey", "404", "NotFound"):
+            return None
+        raise
+    return Heartbeat(
+        seq=int(data["seq"]),
+        written_at=int(data["written_at"]),
+        source_region=str(data["source_region"]),
+    )
+
+
+def canary_lag(*, region: str) -> RegionLag:
+    """The newest heartbeat `region` holds, by table and by bucket."""
+    try:
+        return RegionLag(
+            region=region,
+            table=heartbeat_in_table(region=region),
+            bucket=heartbeat_in_bucket(region=region),
+        )
+    except AwsError as exc:
+        return RegionLag(region=region, table=None, bucket=None, error=str(exc))
+
+
+def canary_lags() -> dict[str, RegionLag]:
+    """canary_lag of both regions, read concurrently."""
+    results: dict[str, RegionLag] = {}
+
+    def read(name: str) -> None:
+        results[name] = canary_lag(region=name)
+
+    threads = [threading.Thread(target=read, args=(r,)) for r in regions()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {r: results[r] for r in regions()}
+
+
+def canary_tick(*, seq: int) -> Heartbeat | None:
+    """One canary round: bring the state replicas in line, then beat in the writing region."""
+    from routing.services import routing_state_reconcile  # noqa: PLC0415
+
+    record = routing_state_reconcile()
+    if record is None:
+        logger.warning("canary: no region's routing state is readable; skipping heartbeat %d", seq)
+        return None
+    try:
+        return heartbeat_write(region=record.writer_region, seq=seq)
+    except AwsError as exc:
+        logger.warning("canary: heartbeat %d not written: %s", seq, exc)
+        return None
+
+
+def canary_run(*, interval: float, stop: threading.Event, beats: int | None = None) -> int:
+    """Beat every `interval` seconds until `stop` is set (or `beats` were attempted)."""
+    seq = time.time_ns() // 1000  # increasing across restarts without a stored counter
+    attempted = 0
+    next_at = time.monotonic()
+    while not stop.is_set() and (beats is None or attempted < beats):
+        seq += 1
+        canary_tick(seq=seq)
+        attempted += 1
+        next_at += interval
+        stop.wait(max(0.0, next_at - time.monotonic()))
+    return attempted

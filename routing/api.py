@@ -1,0 +1,107 @@
+"""The state API of DESIGN.md: thin views over the routing services and selectors."""
+
+from django.conf import settings
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .selectors import routing_history_list, routing_state_get, routing_state_public
+from .services import TransitionRefused, routing_state_transition
+from .states import RoutingState
+
+# Pages poll every two seconds; a shared cache may keep the answer at most one.
+STATE_CACHE_CONTROL = "public, max-age=1"
+
+
+class IsOperator(permissions.BasePermission):
+    message = "Only members of the operators group may change or audit the routing state."
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and request.user.is_authenticated and request.user.is_operator)
+
+
+class TransitionSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=[s.value for s in RoutingState])
+    expected_version = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=500)
+    force = serializers.BooleanField(default=False)
+
+
+ERROR = inline_serializer(
+    "RoutingError", {"error": serializers.CharField(), "detail": serializers.CharField()}
+)
+
+
+def allowed_origin(origin: str) -> str | None:
+    """The Origin header, if it is one of the regional sites."""
+    origins = {url.rstrip("/") for url in settings.MRA_REGION_URLS.values() if url}
+    return origin if origin in origins else None
+
+
+class StateAPI(APIView):
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        if self.request.method in permissions.SAFE_METHODS:
+            return [permissions.AllowAny()]
+        return [IsOperator()]
+
+    def get_authenticators(self):
+        # The public read needs no identity; skipping it keeps a bad cookie
+        # from turning the poll of every page into a 401.
+        if self.request.method in permissions.SAFE_METHODS:
+            return []
+        return super().get_authenticators()
+
+    @extend_schema(summary="The routing state, from this region's replica")
+    def get(self, request: Request) -> Response:
+        record = routing_state_get(region=settings.MRA_REGION)
+        response = Response(routing_state_public(record=record, serving_region=settings.MRA_REGION))
+        response["Cache-Control"] = STATE_CACHE_CONTROL
+        # The other region's pages fall back to this answer when their own
+        # region does not answer.
+        origin = allowed_origin(request.headers.get("Origin", ""))
+        if origin:
+            response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+        return response
+
+    @extend_schema(
+        request=TransitionSerializer,
+        responses={200: OpenApiResponse(description="the new state"), 409: ERROR, 503: ERROR},
+        summary="Change the routing state (operators)",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = TransitionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            result = routing_state_transition(
+                target=RoutingState(data["state"]),
+                expected_version=data["expected_version"],
+                actor=request.user.username,
+                reason=data["reason"],
+                force=data["force"],
+            )
+        except TransitionRefused as refusal:
+            return Response(refusal.body(), status=refusal.status)
+        body = routing_state_public(record=result.record, serving_region=settings.MRA_REGION)
+        body["forced"] = result.forced
+        body["unreached_regions"] = result.unreached
+        if result.drain:
+            body["drain"] = result.drain.summary()
+        if result.at_risk:
+            body["at_risk"] = {"summary": result.at_risk.summary(), "writes": result.at_risk.writes}
+        return Response(body)
+
+
+class StateHistoryAPI(APIView):
+    permission_classes = [IsOperator]
+
+    @extend_schema(summary="Routing changes and refused attempts, newest first (operators)")
+    def get(self, request: Request) -> Response:
+        try:
+            limit = max(1, min(200, int(request.query_params.get("limit", 50))))
+        except ValueError:
+            limit = 50
+        return Response({"results": routing_history_list(region=settings.MRA_REGION, limit=limit)})

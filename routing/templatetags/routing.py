@@ -1,0 +1,31 @@
+import json
+
+from django import template
+from django.conf import settings
+
+from mra_site.aws.errors import AwsError
+from routing.banner import write_status
+from routing.selectors import routing_state_get, routing_state_public
+
+register = template.Library()
+
+
+@register.inclusion_tag("routing/banner.html")
+def routing_banner() -> dict:
+    """The state banner, rendered from this region's cached state record."""
+    serving = settings.MRA_REGION
+    try:
+        record = routing_state_get(region=serving)
+    except AwsError:
+        record = None
+    status = write_status(record=record, serving_region=serving)
+    public = routing_state_public(record=record, serving_region=serving) if record else None
+    return {
+        "record": record,
+        "status": status,
+        "serving_region": serving,
+        "regions_json": json.dumps(
+            {region: url for region, url in settings.MRA_REGION_URLS.items()}
+        ),
+        "state_json": json.dumps(public) if public else "",
+    }

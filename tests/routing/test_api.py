@@ -1,0 +1,158 @@
+import pytest
+from django.test import Client
+
+from routing.states import RoutingState
+from tests.conftest import PRIMARY, SECONDARY
+from tests.routing.helpers import move, replica_states
+
+STATE_FIELDS = {
+    "app_id",
+    "state",
+    "version",
+    "writable_region",
+    "primary_region",
+    "secondary_region",
+    "serving_region",
+    "regions",
+    "updated_at",
+    "updated_by",
+    "reason",
+}
+
+
+def bearer(token: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def post_state(client: Client, body: dict, token: str | None = None):
+    headers = bearer(token) if token else {}
+    return client.post("/api/state", body, content_type="application/json", **headers)
+
+
+def test_state_is_public_with_the_design_fields(aws, client, settings):
+    response = client.get("/api/state")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) >= STATE_FIELDS
+    assert body["state"] == "active" and body["version"] == 1
+    assert body["writable_region"] == PRIMARY
+    assert body["serving_region"] == PRIMARY
+    assert body["regions"] == {
+        PRIMARY: {"url": settings.MRA_REGION_URLS[PRIMARY], "role": "primary"},
+        SECONDARY: {"url": settings.MRA_REGION_URLS[SECONDARY], "role": "secondary"},
+    }
+    cache = dict(
+        part.strip().split("=") for part in response["Cache-Control"].split(",") if "=" in part
+    )
+    assert int(cache["max-age"]) <= 1
+
+
+def test_state_comes_from_the_serving_regions_replica(aws, client, region):
+    region(SECONDARY)
+    body = client.get("/api/state").json()
+    assert body["serving_region"] == SECONDARY
+    assert body["writable_region"] == PRIMARY
+
+
+def test_state_allows_the_other_regional_site_only(aws, client, settings):
+    other = settings.MRA_REGION_URLS[SECONDARY]
+    allowed = client.get("/api/state", HTTP_ORIGIN=other)
+    assert allowed["Access-Control-Allow-Origin"] == other
+    foreign = client.get("/api/state", HTTP_ORIGIN="https://evil.example")
+    assert "Access-Control-Allow-Origin" not in foreign
+    history = client.get("/api/state/history", HTTP_ORIGIN=other)
+    assert "Access-Control-Allow-Origin" not in history
+
+
+def test_change_needs_a_token(aws, client):
+    response = post_state(client, {"state": "fenced", "expected_version": 1, "reason": "x"})
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.json()["error"] == "not_authenticated"
+    history = client.get("/api/state/history")
+    assert history.status_code == 401 and history["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_change_needs_an_operator(aws, client, tokens):
+    body = {"state": "fenced", "expected_version": 1, "reason": "x"}
+    response = post_state(client, body, tokens["member"])
+    assert response.status_code == 403
+    assert response.json()["error"] == "permission_denied"
+    assert client.get("/api/state/history", **bearer(tokens["member"])).status_code == 403
+    assert replica_states()[PRIMARY] == ("active", 1)
+
+
+def test_operator_fences_and_sees_history(aws, client, tokens):
+    response = post_state(
+        client,
+        {"state": "fenced", "expected_version": 1, "reason": "maintenance"},
+        tokens["operator"],
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["state"] == "fenced" and body["version"] == 2
+    assert body["writable_region"] is None
+    assert body["updated_by"] == "olga" and body["reason"] == "maintenance"
+    assert client.get("/api/state").json()["version"] == 2
+
+    post_state(
+        client, {"state": "active", "expected_version": 1, "reason": "y"}, tokens["operator"]
+    )
+    history = client.get("/api/state/history", **bearer(tokens["operator"])).json()["results"]
+    assert [(e["to_state"], e["outcome"]) for e in history] == [
+        ("active", "refused"),
+        ("fenced", "changed"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("setup", "body", "error"),
+    [
+        ([], {"state": "fenced", "expected_version": 7}, "version_conflict"),
+        ([], {"state": "failover", "expected_version": 1}, "invalid_transition"),
+        ([RoutingState.FENCED], {"state": "failover", "expected_version": 2}, "not_drained"),
+    ],
+)
+def test_refusals_are_409_with_a_code(aws, client, tokens, setup, body, error):
+    version = 1
+    for target in setup:
+        version = move(target, version).record.version
+    response = post_state(client, {**body, "reason": "x"}, tokens["operator"])
+    assert response.status_code == 409
+    assert response.json()["error"] == error
+    assert response.json()["detail"]
+
+
+def test_forced_failover_through_the_api_reports_the_risk(aws, client, tokens):
+    move(RoutingState.FENCED, 1)
+    response = post_state(
+        client,
+        {"state": "failover", "expected_version": 2, "reason": "primary lost", "force": True},
+        tokens["operator"],
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["writable_region"] == SECONDARY and body["forced"] is True
+    assert "holds no heartbeat" in body["at_risk"]["summary"]
+
+
+def test_bad_bodies_are_400(aws, client, tokens):
+    response = post_state(
+        client, {"state": "paused", "expected_version": "one"}, tokens["operator"]
+    )
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == {"state", "expected_version", "reason"}
+
+
+def test_banner_on_every_page_follows_the_state(aws, client, region):
+    page = client.get("/accounts/login/").content.decode()
+    assert 'id="routing-banner"' in page
+    assert "You are on us-east-1 (primary). Uploads and comments are open." in page
+    assert "js/state.js" in page
+    move(RoutingState.FENCED, 1)
+    page = client.get("/accounts/login/").content.decode()
+    assert "Uploads and comments are paused while operators move the site" in page
+    move(RoutingState.FAILOVER, 2, force=True)
+    region(PRIMARY)
+    page = client.get("/accounts/login/").content.decode()
+    assert "This region is read-only; uploads and comments go to us-west-2." in page
