@@ -127,6 +127,9 @@ class DirectionWorker(threading.Thread):
                         self.resyncs.add(self.direction.source)
                 else:
                     dataset.poll(control)
+                # Read again after polling, so that a control set before a write
+                # always governs that write.
+                control = self.controls.get(self.direction)
                 progressed |= dataset.apply_due(control)
             except AwsError as exc:
                 failed = True

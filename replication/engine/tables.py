@@ -63,20 +63,24 @@ class TableReplication:
                 self.iterators[shard_id] = iterator
                 if not records:
                     break
-        self.stats.pending = len(self.buffer)
+        self.stats.pending = self._pending()
         self.stats.pending_exact = len(self.buffer) < BUFFER_LIMIT
         self.stats.polled_at = time.time()
         return replaced
 
     def apply_due(self, control: Control) -> bool:
-        """Apply buffered records whose delay has passed, in stream order; True if any."""
+        """Apply buffered records whose delay has passed, in stream order; True if any.
+
+        Echoes are passed over even while paused: they would change nothing.
+        """
         progressed = False
-        while self.buffer and not control.paused:
+        while self.buffer:
             shard_id, record = self.buffer[0]
             origin = record_origin_time(record)
-            if time.time() < origin + control.delay_seconds:
+            echo = self._is_echo(record)
+            if not echo and (control.paused or time.time() < origin + control.delay_seconds):
                 break
-            if self._apply(record):
+            if not echo and self._apply(record):
                 self.stats.record_applied(origin_time=origin)
             else:
                 self.stats.skipped += 1
@@ -85,8 +89,18 @@ class TableReplication:
                 "SequenceNumber"
             ]
             progressed = True
-        self.stats.pending = len(self.buffer)
+        self.stats.pending = self._pending()
         return progressed
+
+    def _pending(self) -> int:
+        return sum(1 for _, record in self.buffer if not self._is_echo(record))
+
+    def _is_echo(self, record: dict[str, Any]) -> bool:
+        """A replica written by the replicator, which must not go back to its origin."""
+        data = record["dynamodb"]
+        if record["eventName"] == "REMOVE":
+            return streams.REPLICA_DELETE_FLAG in data.get("OldImage", {})
+        return data["NewImage"].get("mra_region", {}).get("S") == self.direction.target
 
     def _open(self) -> bool:
         self.checked_at = time.monotonic()
@@ -122,9 +136,6 @@ class TableReplication:
         source, target = self.direction.source, self.direction.target
         data = record["dynamodb"]
         if record["eventName"] == "REMOVE":
-            old = data.get("OldImage", {})
-            if streams.REPLICA_DELETE_FLAG in old:
-                return False
             deleted_at = int(data["ApproximateCreationDateTime"].timestamp() * 1_000_000)
             return streams.item_delete_if_older(
                 region=target,
@@ -134,8 +145,6 @@ class TableReplication:
                 origin=source,
             )
         item = dict(data["NewImage"])
-        if item.get("mra_region", {}).get("S") == target:
-            return False
         if "mra_written_at" not in item:
             # Written without a stamp: stamp the replica with the stream's time,
             # so that it still takes part in last-writer-wins and is not echoed.

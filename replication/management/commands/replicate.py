@@ -11,6 +11,8 @@ from replication.engine.runner import replicator_run
 
 
 class Command(BaseCommand):
+    # A worker, not a site: the URL configuration and templates are none of its business.
+    requires_system_checks: list[str] = []
     help = (
         "Replicate tables (DynamoDB streams) and media buckets (S3 events) between the two "
         "emulated regions, in both directions, until stopped. A region whose tables come back "

@@ -13,6 +13,8 @@ from replication.status import replication_status_get
 
 
 class Command(BaseCommand):
+    # A worker, not a site: the URL configuration and templates are none of its business.
+    requires_system_checks: list[str] = []
     help = (
         "Drill controls for the local replicator: pause, resume or delay replication in one "
         "direction (both by default); status prints what the replicator reports."

@@ -1,0 +1,65 @@
+import time
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from replication.status import ReplicatorNotRunning, pending_toward, replication_status_get
+from tests.conftest import PRIMARY, SECONDARY
+
+from .conftest import eventually
+from .helpers import new_id, object_get, object_put, photo_get, photo_put, settle
+
+EAST_TO_WEST = f"{PRIMARY}-to-{SECONDARY}"
+
+
+def replication(*args) -> str:
+    out = StringIO()
+    call_command("replication", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_pause_holds_one_direction_and_resume_catches_up(replicator):
+    assert "paused" in replication("pause", "--direction", EAST_TO_WEST)
+    held, passing = new_id(), new_id()
+    photo_put(PRIMARY, held, "held back")
+    object_put(PRIMARY, f"media/{held}.jpg", b"held", ContentType="image/jpeg")
+    photo_put(SECONDARY, passing, "other direction still flows")
+
+    eventually(lambda: photo_get(PRIMARY, passing), what="the other direction")
+    eventually(lambda: pending_toward(SECONDARY) >= 2, what="pending records and objects")
+    assert pending_toward(PRIMARY) == 0
+    assert photo_get(SECONDARY, held) is None
+    status = replication_status_get()["directions"][EAST_TO_WEST]
+    assert status["paused"] and status["datasets"]["photos"]["pending"] == 1
+
+    replication("resume", "--direction", EAST_TO_WEST)
+    eventually(lambda: photo_get(SECONDARY, held) and object_get(SECONDARY, f"media/{held}.jpg"))
+    eventually(lambda: pending_toward(SECONDARY) == 0, what="nothing pending after resume")
+
+
+def test_delay_holds_each_change_for_the_given_time(replicator):
+    replication("delay", "1.5")
+    photo_id = new_id()
+    started = time.monotonic()
+    photo_put(PRIMARY, photo_id, "slow")
+    settle(1.0)
+    assert photo_get(SECONDARY, photo_id) is None
+    eventually(lambda: photo_get(SECONDARY, photo_id), what="delayed change")
+    assert 1.5 <= time.monotonic() - started < 5
+    lag = replication_status_get()["directions"][EAST_TO_WEST]["datasets"]["photos"]
+    assert lag["lag_p50_seconds"] >= 1.5
+
+
+def test_controls_refuse_bad_input(state_dir):
+    with pytest.raises(CommandError, match="unknown direction"):
+        replication("pause", "--direction", "us-east-1-to-mars")
+    with pytest.raises(CommandError, match="needs SECONDS"):
+        replication("delay")
+    with pytest.raises(CommandError, match="between 0 and 3600"):
+        replication("delay", "-1")
+
+
+def test_pending_is_unknown_without_a_running_replicator(state_dir):
+    with pytest.raises(ReplicatorNotRunning, match="manage.py replicate"):
+        pending_toward(SECONDARY)

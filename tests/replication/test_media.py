@@ -1,0 +1,45 @@
+from mra_site.aws.clients import client
+from mra_site.resources import media_bucket
+from tests.conftest import PRIMARY, SECONDARY
+
+from .conftest import eventually
+from .helpers import new_id, object_get, object_put, object_versions, settle
+
+
+def test_objects_replicate_in_both_directions_with_type_and_metadata(replicator):
+    east, west = f"media/{new_id()}.jpg", f"media/{new_id()}.png"
+    object_put(PRIMARY, east, b"east bytes", ContentType="image/jpeg", Metadata={"owner": "alice"})
+    object_put(SECONDARY, west, b"west bytes", ContentType="image/png")
+
+    copied = eventually(lambda: object_get(SECONDARY, east), what="east object in the west")
+    assert copied["Body"] == b"east bytes"
+    assert copied["ContentType"] == "image/jpeg"
+    assert copied["Metadata"]["owner"] == "alice"
+    assert copied["Metadata"]["mra-replica-of"].startswith(f"{PRIMARY}:")
+    assert eventually(lambda: object_get(PRIMARY, west))["Body"] == b"west bytes"
+
+
+def test_a_new_version_replicates_and_a_replica_is_never_copied_back(replicator):
+    key = f"media/{new_id()}.jpg"
+    object_put(PRIMARY, key, b"v1", ContentType="image/jpeg")
+    eventually(lambda: (object_get(SECONDARY, key) or {}).get("Body") == b"v1")
+    object_put(PRIMARY, key, b"v2", ContentType="image/jpeg")
+    eventually(lambda: (object_get(SECONDARY, key) or {}).get("Body") == b"v2")
+    settle(1.2)
+
+    versions, _ = object_versions(PRIMARY, key)
+    assert len(versions) == 2, "the replicas in the other region came back as new versions"
+    assert len(object_versions(SECONDARY, key)[0]) == 2
+
+
+def test_a_delete_replicates_as_a_delete_marker(replicator):
+    key = f"media/{new_id()}.jpg"
+    object_put(SECONDARY, key, b"doomed", ContentType="image/jpeg")
+    eventually(lambda: object_get(PRIMARY, key))
+    client("s3", SECONDARY).delete_object(Bucket=media_bucket(SECONDARY), Key=key)
+
+    eventually(lambda: object_get(PRIMARY, key) is None, what="delete replicated")
+    versions, markers = object_versions(PRIMARY, key)
+    assert len(versions) == 1 and len(markers) == 1
+    settle(1.2)
+    assert len(object_versions(SECONDARY, key)[1]) == 1, "the delete came back as a second marker"
