@@ -186,11 +186,13 @@ def run(steps: list[int], *, requests: int) -> int:
         cases.append(
             (
                 "API limit=24, page 4 (cursor)",
-                lambda: browser.get("/api/photos", {"limit": 24, "cursor": cursor}),
+                lambda cursor=cursor: browser.get("/api/photos", {"limit": 24, "cursor": cursor}),
             )
         )
         cases.append(("page / (24 photos)", lambda: browser.get("/")))
-        cases.append(("page /?cursor= (page 4)", lambda: browser.get("/", {"cursor": cursor})))
+        cases.append(
+            ("page /?cursor= (page 4)", lambda cursor=cursor: browser.get("/", {"cursor": cursor}))
+        )
         for name, request in cases:
             result = measure(meter, request, requests=requests)
             rows.append((target, name, result))
