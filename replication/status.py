@@ -1,9 +1,12 @@
 """What the replicator last reported, for the API, the console and the drain check."""
 
 import time
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+
+from mra_site.aws.clients import is_emulated
 
 from .directions import directions_all
 from .engine.runner import status_file
@@ -55,3 +58,37 @@ def pending_toward(region: str) -> int:
             )
         return sum(dataset["pending"] for dataset in status["datasets"].values())
     raise ValueError(f"{region} is not one of the replicated regions")
+
+
+def drain_check(*, source: str, target: str, fenced_at: int) -> list[str]:
+    """Reasons `target` is not yet drained of `source`'s writes, by the local replicator:
+    it must be running and unpaused, have read every stream and the bucket since the
+    fence (`fenced_at`, microseconds), and hold nothing pending toward `target`.
+
+    A check for MRA_DRAIN_CHECKS; on AWS (no emulator) it has nothing to say.
+    """
+    if not is_emulated(target):
+        return []
+    name = f"{source}-to-{target}"
+    status = replication_status_get()["directions"].get(name)
+    if not status or not status["running"]:
+        return [f"the replicator is not running ({name}); start `python manage.py replicate`"]
+    reasons = []
+    if status.get("paused"):
+        reasons.append(f"replication {name} is paused: `python manage.py replication resume`")
+    fenced = fenced_at / 1_000_000
+    pending = {key: d["pending"] for key, d in status["datasets"].items() if d["pending"]}
+    if pending:
+        detail = ", ".join(f"{count} {key}" for key, count in sorted(pending.items()))
+        reasons.append(f"{sum(pending.values())} changes pending toward {target} ({detail})")
+    unread = [
+        key
+        for key, dataset in status["datasets"].items()
+        if not dataset["polled_at"]
+        or datetime.fromisoformat(dataset["polled_at"]).timestamp() < fenced
+    ]
+    if unread:
+        reasons.append(
+            f"the replicator has not read {', '.join(unread)} of {source} since the fence"
+        )
+    return reasons

@@ -4,7 +4,12 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from replication.status import ReplicatorNotRunning, pending_toward, replication_status_get
+from replication.status import (
+    ReplicatorNotRunning,
+    drain_check,
+    pending_toward,
+    replication_status_get,
+)
 from tests.conftest import PRIMARY, SECONDARY
 
 from .conftest import eventually
@@ -33,9 +38,17 @@ def test_pause_holds_one_direction_and_resume_catches_up(replicator):
     status = replication_status_get()["directions"][EAST_TO_WEST]
     assert status["paused"] and status["datasets"]["photos"]["pending"] == 1
 
+    fenced_at = time.time_ns() // 1000
+    reasons = drain_check(source=PRIMARY, target=SECONDARY, fenced_at=fenced_at)
+    assert any("paused" in r for r in reasons) and any("pending" in r for r in reasons)
+
     replication("resume", "--direction", EAST_TO_WEST)
     eventually(lambda: photo_get(SECONDARY, held) and object_get(SECONDARY, f"media/{held}.jpg"))
     eventually(lambda: pending_toward(SECONDARY) == 0, what="nothing pending after resume")
+    eventually(
+        lambda: drain_check(source=PRIMARY, target=SECONDARY, fenced_at=fenced_at) == [],
+        what="drained",
+    )
 
 
 def test_delay_holds_each_change_for_the_given_time(replicator):
@@ -63,3 +76,5 @@ def test_controls_refuse_bad_input(state_dir):
 def test_pending_is_unknown_without_a_running_replicator(state_dir):
     with pytest.raises(ReplicatorNotRunning, match="manage.py replicate"):
         pending_toward(SECONDARY)
+    [reason] = drain_check(source=PRIMARY, target=SECONDARY, fenced_at=0)
+    assert "not running" in reason
