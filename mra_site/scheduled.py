@@ -1,0 +1,25 @@
+"""Functions that Zappa's scheduled events call on AWS (deploy/zappa_settings.json)."""
+
+import threading
+from typing import Any
+
+from django.conf import settings
+
+from replication.canary import canary_run
+
+# EventBridge schedules at most once a minute, so each invocation keeps the
+# canary beating for the minute, returning this long before the next one starts.
+CANARY_MINUTE_SECONDS = 55.0
+# Time left for Lambda to return before the function's timeout.
+CANARY_MARGIN_SECONDS = 3.0
+
+
+def canary_minute(event: dict[str, Any] | None = None, context: Any = None) -> int:
+    """Run the lag canary for up to a minute; returns the heartbeats attempted."""
+    budget = CANARY_MINUTE_SECONDS
+    if context is not None:
+        remaining = context.get_remaining_time_in_millis() / 1000 - CANARY_MARGIN_SECONDS
+        budget = min(budget, remaining)
+    interval = settings.MRA_CANARY_INTERVAL_SECONDS
+    beats = max(1, int(budget // interval))
+    return canary_run(interval=interval, stop=threading.Event(), beats=beats)
