@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mra_site.aws.errors import RegionUnavailable
 from routing.fencing import WriteRefused
 
 from . import selectors, services
@@ -41,6 +42,30 @@ def sign_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             login = reverse("accounts:login")
             return HttpResponseRedirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
         return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def answers_when_aws_does_not(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A region whose AWS services do not answer gets a page saying so, not a 500."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except RegionUnavailable as exc:
+            response = render(
+                request,
+                "mra_site/error.html",
+                {
+                    "title": "Temporarily unavailable",
+                    "message": f"A service of region {exc.region} did not answer. "
+                    "Try again in a few seconds.",
+                },
+                status=503,
+            )
+            response["Retry-After"] = "5"
+            return response
 
     return wrapper
 
@@ -77,11 +102,13 @@ def _photo_grid(
     )
 
 
+@answers_when_aws_does_not
 @require_GET
 def gallery(request: HttpRequest) -> HttpResponse:
     return _photo_grid(request, template="photos/gallery.html")
 
 
+@answers_when_aws_does_not
 @require_GET
 @sign_in_required
 def my_photos(request: HttpRequest) -> HttpResponse:
@@ -106,7 +133,12 @@ def _detail(
             status=404,
         )
     arrived = photo_media_arrived(photo=photo)
-    comments = selectors.comment_list(photo_id=photo.id)
+    try:
+        comments = selectors.comment_list(
+            photo_id=photo.id, cursor=request.GET.get("comments") or None
+        )
+    except InvalidInput:
+        comments = selectors.comment_list(photo_id=photo.id)
     return render(
         request,
         "photos/detail.html",
@@ -116,7 +148,8 @@ def _detail(
             "image_url": media_url(key=photo.original_key) if arrived else placeholder_url(),
             "placeholder_url": placeholder_url(),
             "comments": comments.results,
-            "more_comments": comments.next_cursor is not None,
+            "later_comments": comments.next_cursor,
+            "earlier_comments_hidden": bool(request.GET.get("comments")),
             "form": form or CommentForm(),
             "is_owner": request.user.is_authenticated
             and request.user.username.lower() == photo.owner.lower(),
@@ -127,11 +160,13 @@ def _detail(
     )
 
 
+@answers_when_aws_does_not
 @require_GET
 def photo_detail(request: HttpRequest, photo_id: str) -> HttpResponse:
     return _detail(request, photo_id)
 
 
+@answers_when_aws_does_not
 @require_POST
 @sign_in_required
 def comment_post(request: HttpRequest, photo_id: str) -> HttpResponse:
@@ -154,6 +189,7 @@ def comment_post(request: HttpRequest, photo_id: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("photos:detail", args=[photo_id]) + "#comments")
 
 
+@answers_when_aws_does_not
 @require_POST
 @sign_in_required
 def photo_delete(request: HttpRequest, photo_id: str) -> HttpResponse:
@@ -193,6 +229,7 @@ def _upload_page(
 
 
 @csrf_exempt
+@answers_when_aws_does_not
 @require_http_methods(["GET", "POST"])
 @sign_in_required
 def upload(request: HttpRequest) -> HttpResponse:

@@ -94,7 +94,7 @@ def test_upload_comment_and_delete_through_the_pages(aws, page_client, settings)
     assert "not uploaded any photos yet" in browser.get("/me/").content.decode()
 
 
-def test_signed_out_visitors_get_the_explanation_and_are_sent_to_sign_in(aws, page_client):
+def test_signed_out_visitors_get_the_explanation_and_are_sent_to_sign_in(aws, settings):
     from django.test import Client
 
     visitor = Client()
@@ -105,6 +105,11 @@ def test_signed_out_visitors_get_the_explanation_and_are_sent_to_sign_in(aws, pa
         response = visitor.get(path)
         assert response.status_code == 302
         assert response["Location"].startswith("/accounts/login/?next=")
+
+    # A region whose DynamoDB does not answer says so instead of failing with a 500.
+    settings.MRA_AWS_ENDPOINTS = {**settings.MRA_AWS_ENDPOINTS, PRIMARY: "http://127.0.0.1:9"}
+    down = visitor.get("/")
+    assert down.status_code == 503 and "did not answer" in down.content.decode()
 
 
 def test_metadata_that_arrived_before_its_media_shows_a_placeholder(aws, page_client, region):
