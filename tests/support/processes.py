@@ -89,7 +89,15 @@ class Emulator(Process):
         self.region = region
 
     def command(self) -> list[str]:
-        return [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)]
+        # moto_server with serialised DynamoDB writes (see the script).
+        return [
+            str(BIN / "python"),
+            str(ROOT / "scripts" / "moto-server"),
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+        ]
 
     def env(self) -> dict[str, str]:
         return {**os.environ, **EMULATOR_ENV}
