@@ -47,10 +47,10 @@ def demo_image(index: int, *, size: tuple[int, int] = (960, 640)) -> bytes:
     for layer in range(3):
         base = height * (0.55 + 0.15 * layer)
         phase, amplitude = rng.uniform(0, math.tau), rng.randint(20, 60)
+        period = rng.randint(60, 140)
         shade = 90 - layer * 25
         points = [
-            (x, base + amplitude * math.sin(phase + x / rng.randint(60, 140)))
-            for x in range(0, width + 20, 20)
+            (x, base + amplitude * math.sin(phase + x / period)) for x in range(0, width + 20, 20)
         ]
         color = (shade // 2, shade + rng.randint(0, 40), shade // 2 + rng.randint(0, 30))
         draw.polygon([(0, height), *points, (width, height)], fill=color)
