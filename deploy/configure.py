@@ -20,6 +20,7 @@ from pathlib import Path
 DEPLOY_DIR = Path(__file__).resolve().parent
 SETTINGS_PATH = DEPLOY_DIR / "zappa_settings.json"
 STAGES = ("primary", "secondary")
+LAMBDA_UPLOAD_MAX_BYTES = 4 * 1024 * 1024
 
 # Regional stack outputs this script reads (regional.yaml declares each).
 REQUIRED_OUTPUTS = (
@@ -57,6 +58,16 @@ DEFAULTS_KEPT_ON_AWS = {
     "MRA_DEMO_OPERATOR_PASSWORD": "demo users exist only in the local stack",
     "DJANGO_SECURE_HSTS_SECONDS": "a year, the value HSTS preload lists expect",
     "DJANGO_SECURE_HSTS_PRELOAD": "on, with HSTS on every subdomain",
+    "MRA_CANARY_INTERVAL_SECONDS": "a heartbeat a second, as locally (mra_site.scheduled)",
+    "MRA_DRAIN_SETTLE_SECONDS": "the same drain rule as locally",
+    "MRA_PHOTO_MAX_PIXELS": "decoding the largest image fits the function's 1 GB",
+    "MRA_PHOTO_URL_EXPIRY": "presigned URLs expire well within the role's session",
+    "MRA_PHOTO_GC_GRACE_SECONDS": "the same grace for uploads in flight as locally",
+    "MRA_MEDIA_DOMAIN": "media is served by presigned URLs of the serving region's bucket",
+    "MRA_REPLICATION_QUEUE": "S3 replication copies media on AWS; no local replicator runs",
+    "MRA_REPLICATION_STATE_DIR": "the local replicator's checkpoints; it does not run on AWS",
+    "MRA_REPLICATION_STATUS_MAX_AGE": "the local replicator's status; the drain check reads "
+    "CloudWatch on AWS",
 }
 
 
@@ -139,6 +150,10 @@ def stage_environment(
         ),
         "MRA_OPERATORS_GROUP": _same(primary, secondary, "OperatorsGroupName"),
         "MRA_COGNITO_PROVISION_PEER": "true",
+        # A request reaches Lambda base64-encoded and at most 6 MB in all.
+        "MRA_PHOTO_MAX_BYTES": str(LAMBDA_UPLOAD_MAX_BYTES),
+        # The other region's /readyz crosses the internet and may meet a cold start.
+        "MRA_HEALTH_TIMEOUT_SECONDS": "3.0",
     }
 
 

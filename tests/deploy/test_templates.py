@@ -1,0 +1,283 @@
+"""deploy/cloudformation: lint-clean, and saying what the application expects."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mra_site.resources import TABLES
+from tests.deploy.templates import DEPLOY, TEMPLATES, load, references, resources_of_type
+
+TEMPLATE_FILES = sorted(TEMPLATES.glob("*.yaml"))
+
+
+def _cfn_lint() -> str:
+    beside_python = Path(sys.executable).parent / "cfn-lint"
+    return str(beside_python) if beside_python.exists() else shutil.which("cfn-lint")
+
+
+def test_every_template_passes_cfn_lint():
+    assert {p.name for p in TEMPLATE_FILES} >= {"main.yaml", "regional.yaml"}
+    result = subprocess.run(
+        [_cfn_lint(), "--config-file", ".cfnlintrc", "--", *map(str, TEMPLATE_FILES)],
+        cwd=DEPLOY,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_run_reports_a_broken_template(tmp_path):
+    """The lint step above would fail on an error, not pass whatever the file says."""
+    broken = tmp_path / "broken.yaml"
+    text = (TEMPLATES / "regional.yaml").read_text()
+    broken.write_text(text.replace("BillingMode: PAY_PER_REQUEST", "BillingMode: FREE", 1))
+    result = subprocess.run(
+        [_cfn_lint(), "--config-file", ".cfnlintrc", "--", str(broken)],
+        cwd=DEPLOY,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "FREE" in result.stdout
+
+
+def _sub(value) -> str:
+    assert isinstance(value, dict) and "Fn::Sub" in value, value
+    return value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+
+
+def _key_schema(schema: list[dict]) -> tuple[str, str | None]:
+    keys = {k["KeyType"]: k["AttributeName"] for k in schema}
+    return keys["HASH"], keys.get("RANGE")
+
+
+def test_global_tables_match_the_table_catalogue():
+    regional = load("regional.yaml")
+    tables = resources_of_type(regional, "AWS::DynamoDB::GlobalTable")
+    assert not resources_of_type(regional, "AWS::DynamoDB::Table")
+    by_name = {_sub(t["Properties"]["TableName"]): t for t in tables.values()}
+    assert set(by_name) == {f"${{TablePrefix}}{spec.key}" for spec in TABLES}
+    for spec in TABLES:
+        table = by_name[f"${{TablePrefix}}{spec.key}"]
+        props = table["Properties"]
+        # Created once: the primary region's stack owns both replicas.
+        assert table["Condition"] == "IsPrimary"
+        assert table["DeletionPolicy"] == "Retain"
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+        assert [r["Region"] for r in props["Replicas"]] == [
+            {"Ref": "PrimaryRegion"},
+            {"Ref": "SecondaryRegion"},
+        ]
+        assert _key_schema(props["KeySchema"]) == (spec.hash_key, spec.range_key)
+        indexes = {
+            i["IndexName"]: (_key_schema(i["KeySchema"]), i["Projection"]["ProjectionType"])
+            for i in props.get("GlobalSecondaryIndexes", [])
+        }
+        assert indexes == {i.name: ((i.hash_key, i.range_key), "ALL") for i in spec.indexes}
+        expected_attributes = {spec.hash_key, spec.range_key} - {None}
+        for index in spec.indexes:
+            expected_attributes |= {index.hash_key, index.range_key} - {None}
+        assert {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]} == {
+            name: "S" for name in expected_attributes
+        }
+        ttl = props.get("TimeToLiveSpecification")
+        assert (ttl["AttributeName"] if ttl else None) == spec.ttl_attribute
+
+
+def _statements(role: dict) -> list[dict]:
+    found = []
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if "Fn::If" in statement:
+                found.extend(s for s in statement["Fn::If"][1:] if "Ref" not in s)
+            else:
+                found.append(statement)
+    return found
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_site_role_reaches_only_its_own_tables_bucket_pool_and_logs():
+    """Own region: the tables (with indexes and streams), the media bucket, the
+    pool. Peer region: only what routing, the canary, the drain check and
+    sign-up provisioning touch there."""
+    regional = load("regional.yaml")
+    role = regional["Resources"]["SiteRole"]
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
+    table = "arn:${AWS::Partition}:dynamodb:%s:${AWS::AccountId}:table/${TablePrefix}%s"
+    own_tables = {table % ("${AWS::Region}", s.key) for s in TABLES}
+    peer_allowed = {
+        "dynamodb": {table % ("${Peer}", key) for key in ("state", "audit", "canary", "photos")},
+        "s3": {"arn:${AWS::Partition}:s3:::${AppName}-media-${AWS::AccountId}-${Peer}/canary/*"},
+        "cognito-idp": {
+            "arn:${AWS::Partition}:cognito-idp:${Peer}:${AWS::AccountId}:userpool/${PeerUserPoolId}"
+        },
+    }
+    for statement in _statements(role):
+        assert statement["Effect"] == "Allow"
+        actions = _as_list(statement["Action"])
+        for action in actions:
+            assert "*" not in action, action
+        for resource in _as_list(statement["Resource"]):
+            if resource == "*":
+                assert set(actions) == {"cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics"}
+                continue
+            if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+                assert resource["Fn::GetAtt"][0] in ("MediaBucket", "UserPool")
+                continue
+            text = _sub(resource)
+            if "${Peer}" in text:
+                service = actions[0].split(":")[0]
+                assert text in peer_allowed[service], text
+                if text.endswith("${TablePrefix}photos"):
+                    assert actions == ["dynamodb:Scan"]
+            elif ":dynamodb:" in text:
+                assert any(
+                    text == arn + suffix
+                    for arn in own_tables
+                    for suffix in ("", "/index/*", "/stream/*")
+                ), text
+            elif ":logs:" in text:
+                assert "log-group:/aws/lambda/${AppName}-" in text
+            else:
+                assert text == "${MediaBucket.Arn}/*", text
+    # Each of its own tables and their streams is reachable.
+    resources = {
+        _sub(r)
+        for s in _statements(role)
+        for r in _as_list(s["Resource"])
+        if isinstance(r, dict) and "Fn::Sub" in r
+    }
+    assert own_tables <= resources
+    assert {a + "/stream/*" for a in own_tables} <= resources
+
+
+def test_media_bucket_replicates_both_ways_within_the_time_bound():
+    regional = load("regional.yaml")
+    bucket = regional["Resources"]["MediaBucket"]["Properties"]
+    assert bucket["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    origins = bucket["CorsConfiguration"]["CorsRules"][0]["AllowedOrigins"]
+    assert {_sub(o) for o in origins} == {
+        "https://${DomainName}",
+        "https://${PrimaryRegion}.${DomainName}",
+        "https://${SecondaryRegion}.${DomainName}",
+    }
+    condition, replication, otherwise = bucket["ReplicationConfiguration"]["Fn::If"]
+    assert condition == "ReplicationOn" and otherwise == {"Ref": "AWS::NoValue"}
+    (rule,) = replication["Rules"]
+    assert rule["DeleteMarkerReplication"] == {"Status": "Enabled"}
+    assert rule["SourceSelectionCriteria"]["ReplicaModifications"] == {"Status": "Enabled"}
+    destination = rule["Destination"]
+    assert destination["ReplicationTime"] == {"Status": "Enabled", "Time": {"Minutes": 15}}
+    assert destination["Metrics"]["Status"] == "Enabled"
+    assert "${Peer}" in _sub(destination["Bucket"])
+
+
+def test_alarms_cover_replication_latency_and_the_sites_5xx():
+    regional = load("regional.yaml")
+    alarms = resources_of_type(regional, "AWS::CloudWatch::Alarm").values()
+    metrics = {(a["Properties"]["Namespace"], a["Properties"]["MetricName"]) for a in alarms}
+    assert {
+        ("AWS/S3", "ReplicationLatency"),
+        ("AWS/DynamoDB", "ReplicationLatency"),
+        ("AWS/ApiGateway", "5XXError"),
+    } <= metrics
+    for alarm in alarms:
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    watched_tables = {
+        _sub(d["Value"])
+        for a in alarms
+        if a["Properties"]["MetricName"] == "ReplicationLatency"
+        for d in a["Properties"]["Dimensions"]
+        if d["Name"] == "TableName"
+    }
+    assert {"${TablePrefix}state", "${TablePrefix}photos", "${TablePrefix}canary"} <= watched_tables
+
+
+def test_cognito_matches_what_the_app_signs_in_with():
+    regional = load("regional.yaml")
+    app_client = regional["Resources"]["UserPoolClient"]["Properties"]
+    assert app_client["GenerateSecret"] is False
+    assert set(app_client["ExplicitAuthFlows"]) == {
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
+    group = regional["Resources"]["OperatorsGroup"]["Properties"]
+    assert group["GroupName"] == "operators"
+    policy = regional["Resources"]["UserPool"]["Properties"]["Policies"]["PasswordPolicy"]
+    # The pool's policy and the app's pre-check (cognito.validate_password) agree.
+    assert policy["MinimumLength"] == 10
+    assert policy["RequireUppercase"] and policy["RequireLowercase"] and policy["RequireNumbers"]
+    assert policy["RequireSymbols"] is False
+
+
+def test_cloudfront_fails_over_between_the_regions_quickly():
+    main = load("main.yaml")
+    config = main["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    origins = {o["Id"]: o for o in config["Origins"]}
+    groups = {g["Id"]: g for g in config["OriginGroups"]["Items"]}
+    sites = groups["sites"]
+    assert set(sites["FailoverCriteria"]["StatusCodes"]["Items"]) == {500, 502, 503, 504}
+    assert [m["OriginId"] for m in sites["Members"]["Items"]] == ["primary-site", "secondary-site"]
+    for origin_id in ("primary-site", "secondary-site"):
+        origin = origins[origin_id]
+        assert origin["ConnectionAttempts"] == 1
+        assert origin["ConnectionTimeout"] <= 3
+        assert origin["CustomOriginConfig"]["OriginReadTimeout"] <= 10
+        assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert config["DefaultCacheBehavior"]["TargetOriginId"] == "sites"
+    static = next(b for b in config["CacheBehaviors"] if b["PathPattern"] == "/static/*")
+    assert static["TargetOriginId"] == "static"
+    assert {m["OriginId"] for m in groups["static"]["Members"]["Items"]} == {
+        "primary-static",
+        "secondary-static",
+    }
+    # Requests that may write cannot use an origin group; they go to the
+    # Route 53 failover name whose health check is /readyz.
+    writers = [b for b in config["CacheBehaviors"] if "POST" in b["AllowedMethods"]]
+    assert writers and all(b["TargetOriginId"] == "writable-site" for b in writers)
+    assert _sub(origins["writable-site"]["DomainName"]) == "origin.${DomainName}"
+    regional = load("regional.yaml")
+    check = regional["Resources"]["ReadinessHealthCheck"]["Properties"]["HealthCheckConfig"]
+    assert check["ResourcePath"] == "/readyz"
+    record = regional["Resources"]["OriginFailoverRecord"]["Properties"]
+    assert record["HealthCheckId"] == {"Ref": "ReadinessHealthCheck"}
+
+
+def test_main_stackset_deploys_the_regional_template_to_both_regions():
+    main = load("main.yaml")
+    stackset = main["Resources"]["Regions"]["Properties"]
+    regions = [g["Regions"] for g in stackset["StackInstancesGroup"]]
+    assert regions == [[{"Ref": "PrimaryRegion"}], [{"Ref": "SecondaryRegion"}]]
+    regional_parameters = set(load("regional.yaml")["Parameters"])
+    passed = {p["ParameterKey"] for p in stackset["Parameters"]}
+    main_parameters = set(main["Parameters"])
+    # Every parameter the regional stack has without a default is passed.
+    required = {
+        name for name, spec in load("regional.yaml")["Parameters"].items() if "Default" not in spec
+    }
+    assert required <= passed <= regional_parameters
+    for group in stackset["StackInstancesGroup"]:
+        for override in group["ParameterOverrides"]:
+            assert override["ParameterKey"] in regional_parameters
+            assert references(override["ParameterValue"]) <= main_parameters
+
+
+@pytest.mark.parametrize("name", ["main.yaml", "regional.yaml"])
+def test_parameters_name_regions_domain_and_alarm_email(name):
+    parameters = load(name)["Parameters"]
+    assert {"PrimaryRegion", "SecondaryRegion", "DomainName", "AlarmEmail"} <= set(parameters)
