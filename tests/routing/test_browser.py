@@ -1,0 +1,104 @@
+"""Pages follow the state: an operator acts in the console, a user's open page reacts."""
+
+import pytest
+
+from tests.conftest import PRIMARY, SECONDARY
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "Correct-horse-1"
+PAUSED = "paused while operators move the site between regions"
+
+
+def sign_in(page, site: str, path: str, username: str) -> None:
+    page.goto(f"{site}/accounts/login/?next={path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{site}{path}")
+
+
+def console_action(page, target: str, button: str, reason: str, confirm: str = "") -> None:
+    form = page.get_by_test_id(f"action-{target}")
+    if confirm:
+        form.get_by_label("Type").fill(confirm)
+    form.get_by_label("Reason").fill(reason)
+    form.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def people(aws, make_user, sites, browser, page):
+    make_user("alice", PASSWORD)
+    make_user("olga", PASSWORD, operator=True)
+    user = browser.new_context(viewport={"width": 1280, "height": 800})
+    user.set_default_timeout(15000)
+    yield page, user.new_page()
+    user.close()
+
+
+def test_fence_from_the_console_pauses_and_reopens_an_open_upload_page(people, sites):
+    operator, user = people
+    site = sites[PRIMARY].url
+    sign_in(user, site, "/upload/", "alice")
+    upload = user.get_by_role("button", name="Upload")
+    assert upload.is_enabled()
+    assert "Uploads and comments are open." in user.get_by_test_id("routing-banner").inner_text()
+    user.evaluate("window.__sameDocument = true")
+
+    sign_in(operator, site, "/console/", "olga")
+    console_action(operator, "fenced", "Fence us-east-1", "browser test")
+    assert "State is now fenced (version 2)." in operator.locator(".messages").inner_text()
+
+    user.wait_for_function(
+        "() => document.querySelector('[data-write-control]').disabled", timeout=8000
+    )
+    assert PAUSED in user.locator("[data-write-reason]").inner_text()
+    assert PAUSED in user.get_by_test_id("routing-banner").inner_text()
+
+    console_action(operator, "active", "Unfence: reopen us-east-1", "done")
+    user.wait_for_function(
+        "() => !document.querySelector('[data-write-control]').disabled", timeout=8000
+    )
+    assert user.locator("[data-write-reason]").count() == 0
+    assert "Uploads and comments are open." in user.get_by_test_id("routing-banner").inner_text()
+    assert user.evaluate("window.__sameDocument") is True  # no reload
+
+
+def test_forced_failover_moves_the_user_to_the_secondary(people, sites):
+    operator, user = people
+    primary, secondary = sites[PRIMARY].url, sites[SECONDARY].url
+    sign_in(user, primary, "/upload/", "alice")
+    sign_in(operator, primary, "/console/", "olga")
+    console_action(operator, "fenced", "Fence us-east-1", "drill")
+    console_action(
+        operator, "failover", "Fail over to us-west-2 (forced)", "drill", confirm=SECONDARY
+    )
+    assert "State is now failover (version 3)." in operator.locator(".messages").inner_text()
+    user.wait_for_url(lambda url: url.startswith(secondary), timeout=8000)
+    assert user.locator(".region-pill").inner_text().strip() == SECONDARY
+
+
+def test_pages_ask_the_other_region_when_theirs_does_not_answer(people, sites):
+    _, user = people
+    primary, secondary = sites[PRIMARY].url, sites[SECONDARY].url
+    sign_in(user, primary, "/upload/", "alice")
+    user.route(f"{primary}/api/state", lambda route: route.abort())
+    banner = user.get_by_test_id("routing-banner")
+    user.wait_for_function(
+        "() => document.getElementById('routing-banner').innerText.includes('read from us-west-2')",
+        timeout=8000,
+    )
+    assert "us-east-1 is not answering" in banner.inner_text()
+    assert user.get_by_role("button", name="Upload").is_disabled()
+
+    user.route(f"{secondary}/api/state", lambda route: route.abort())
+    user.wait_for_function(
+        "() => document.getElementById('routing-banner').innerText.includes('neither region')",
+        timeout=8000,
+    )
+    user.unroute(f"{primary}/api/state")
+    user.wait_for_function(
+        "() => !document.querySelector('[data-write-control]').disabled", timeout=8000
+    )
+    assert "Uploads and comments are open." in banner.inner_text()
