@@ -1,7 +1,7 @@
 """The state API of DESIGN.md: thin views over the routing services and selectors."""
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,6 +29,63 @@ class TransitionSerializer(serializers.Serializer):
     force = serializers.BooleanField(default=False)
 
 
+class RegionSerializer(serializers.Serializer):
+    url = serializers.CharField()
+    role = serializers.ChoiceField(choices=["primary", "secondary"])
+
+
+class StateSerializer(serializers.Serializer):
+    app_id = serializers.CharField()
+    state = serializers.ChoiceField(choices=[s.value for s in RoutingState])
+    version = serializers.IntegerField()
+    writable_region = serializers.CharField(allow_null=True)
+    primary_region = serializers.CharField()
+    secondary_region = serializers.CharField()
+    serving_region = serializers.CharField()
+    regions = serializers.DictField(child=RegionSerializer())
+    updated_at = serializers.CharField()
+    updated_by = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    fenced_from = serializers.CharField(allow_null=True)
+
+
+class TransitionResultSerializer(StateSerializer):
+    forced = serializers.BooleanField()
+    unreached_regions = serializers.ListField(child=serializers.CharField())
+    drain = serializers.CharField(required=False)
+    at_risk = inline_serializer(
+        "AtRisk",
+        {
+            "summary": serializers.CharField(),
+            "writes": serializers.ListField(child=serializers.CharField()),
+        },
+        required=False,
+    )
+
+
+class AuditEventSerializer(serializers.Serializer):
+    event_id = serializers.CharField()
+    at = serializers.CharField()
+    actor = serializers.CharField()
+    via_region = serializers.CharField()
+    outcome = serializers.ChoiceField(choices=["changed", "refused"])
+    from_state = serializers.CharField(allow_blank=True)
+    to_state = serializers.CharField()
+    expected_version = serializers.IntegerField()
+    version = serializers.IntegerField(required=False)
+    reason = serializers.CharField(allow_blank=True)
+    forced = serializers.BooleanField()
+    lag_seconds = serializers.FloatField(required=False)
+    error = serializers.CharField(required=False)
+    detail = serializers.CharField(required=False)
+    drain = serializers.CharField(required=False)
+    at_risk = serializers.CharField(required=False)
+    at_risk_writes = serializers.ListField(child=serializers.CharField(), required=False)
+    unreached_regions = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+HISTORY = inline_serializer("StateHistory", {"results": AuditEventSerializer(many=True)})
+
 ERROR = inline_serializer(
     "RoutingError", {"error": serializers.CharField(), "detail": serializers.CharField()}
 )
@@ -49,11 +106,14 @@ class StateAPI(APIView):
     def get_authenticators(self):
         # The public read needs no identity; skipping it keeps a bad cookie
         # from turning the poll of every page into a 401.
-        if self.request.method in permissions.SAFE_METHODS:
+        request = getattr(self, "request", None)
+        if request is not None and request.method in permissions.SAFE_METHODS:
             return []
         return super().get_authenticators()
 
-    @extend_schema(summary="The routing state, from this region's replica")
+    @extend_schema(
+        responses={200: StateSerializer}, summary="The routing state, from this region's replica"
+    )
     def get(self, request: Request) -> Response:
         record = routing_state_get(region=settings.MRA_REGION)
         response = Response(routing_state_public(record=record, serving_region=settings.MRA_REGION))
@@ -68,7 +128,14 @@ class StateAPI(APIView):
 
     @extend_schema(
         request=TransitionSerializer,
-        responses={200: OpenApiResponse(description="the new state"), 409: ERROR, 503: ERROR},
+        responses={
+            200: TransitionResultSerializer,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            409: ERROR,
+            503: ERROR,
+        },
         summary="Change the routing state (operators)",
     )
     def post(self, request: Request) -> Response:
@@ -98,7 +165,10 @@ class StateAPI(APIView):
 class StateHistoryAPI(APIView):
     permission_classes = [IsOperator]
 
-    @extend_schema(summary="Routing changes and refused attempts, newest first (operators)")
+    @extend_schema(
+        responses={200: HISTORY, 401: ERROR, 403: ERROR},
+        summary="Routing changes and refused attempts, newest first (operators)",
+    )
     def get(self, request: Request) -> Response:
         try:
             limit = max(1, min(200, int(request.query_params.get("limit", 50))))

@@ -156,3 +156,19 @@ def test_banner_on_every_page_follows_the_state(aws, client, region):
     region(PRIMARY)
     page = client.get("/accounts/login/").content.decode()
     assert "This region is read-only; uploads and comments go to us-west-2." in page
+
+
+def test_responses_match_the_published_schema(aws, client, tokens):
+    from tests.photos.schema import ApiSchema
+
+    schema = ApiSchema(client)
+    schema.check("GET", "/api/state", client.get("/api/state"))
+    body = {"state": "fenced", "expected_version": 1, "reason": "schema"}
+    schema.check("POST", "/api/state", post_state(client, body, tokens["operator"]))
+    schema.check("POST", "/api/state", post_state(client, body, tokens["operator"]))
+    schema.check("POST", "/api/state", post_state(client, body, tokens["member"]))
+    forced = {"state": "failover", "expected_version": 2, "reason": "schema", "force": True}
+    schema.check("POST", "/api/state", post_state(client, forced, tokens["operator"]))
+    history = client.get("/api/state/history", **bearer(tokens["operator"]))
+    assert len(history.json()["results"]) == 3
+    schema.check("GET", "/api/state/history", history)
