@@ -21,5 +21,6 @@ def canary_minute(event: dict[str, Any] | None = None, context: Any = None) -> i
         remaining = context.get_remaining_time_in_millis() / 1000 - CANARY_MARGIN_SECONDS
         budget = min(budget, remaining)
     interval = settings.MRA_CANARY_INTERVAL_SECONDS
-    beats = max(1, int(budget // interval))
+    # round() first: 0.5 // 0.1 is 4.0 in floating point.
+    beats = max(1, int(round(budget / interval, 6)))
     return canary_run(interval=interval, stop=threading.Event(), beats=beats)
