@@ -10,8 +10,8 @@ from routing.selectors import routing_state_get, routing_state_public
 register = template.Library()
 
 
-@register.inclusion_tag("routing/banner.html")
-def routing_banner() -> dict:
+@register.inclusion_tag("routing/banner.html", takes_context=True)
+def routing_banner(context: template.Context) -> dict:
     """The state banner, rendered from this region's cached state record."""
     serving = settings.MRA_REGION
     try:
@@ -20,7 +20,9 @@ def routing_banner() -> dict:
         record = None
     status = write_status(record=record, serving_region=serving)
     public = routing_state_public(record=record, serving_region=serving) if record else None
+    request = context.get("request")
     return {
+        "is_operator": bool(getattr(getattr(request, "user", None), "is_operator", False)),
         "record": record,
         "status": status,
         "serving_region": serving,
