@@ -24,7 +24,8 @@ def _latest_maximum(
             MetricName=metric,
             Dimensions=dimensions,
             StartTime=now - WINDOW,
-            EndTime=now,
+            # The current, still-filling period holds the newest datapoint.
+            EndTime=now + timedelta(minutes=1),
             Period=60,
             Statistics=["Maximum"],
         )
