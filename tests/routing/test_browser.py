@@ -102,3 +102,42 @@ def test_pages_ask_the_other_region_when_theirs_does_not_answer(people, sites):
         "() => !document.querySelector('[data-write-control]').disabled", timeout=8000
     )
     assert "Uploads and comments are open." in banner.inner_text()
+
+
+UPLOAD_THROUGH_API_FETCH = """async () => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 32;
+  canvas.height = 32;
+  canvas.getContext("2d").fillRect(0, 0, 32, 32);
+  const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+  const body = new FormData();
+  body.append("title", "sent while fenced");
+  body.append("image", blob, "square.png");
+  const token = document.querySelector("[name=csrfmiddlewaretoken]").value;
+  window.__status = null;
+  window.mra
+    .apiFetch("/api/photos", { method: "POST", body, headers: { "X-CSRFToken": token } })
+    .then((response) => { window.__status = response.status; });
+}"""
+
+
+def test_api_fetch_waits_out_a_fence_and_follows_421(aws, make_user, sites, page):
+    from routing.states import RoutingState
+    from tests.routing.helpers import move
+
+    make_user("alice", PASSWORD)
+    primary, secondary = sites[PRIMARY].url, sites[SECONDARY].url
+    sign_in(page, primary, "/upload/", "alice")
+    move(RoutingState.FENCED, 1)
+    page.evaluate(UPLOAD_THROUGH_API_FETCH)
+    page.wait_for_timeout(3000)
+    assert page.evaluate("window.__status") is None  # still waiting out the 503s
+    move(RoutingState.ACTIVE, 2)
+    page.wait_for_function("window.__status !== null", timeout=10000)
+    assert page.evaluate("window.__status") == 201
+
+    # On the read-only region the same call is answered 421 and the page moves.
+    sign_in(page, secondary, "/upload/", "alice")
+    page.evaluate(UPLOAD_THROUGH_API_FETCH)
+    page.wait_for_url(lambda url: url.startswith(primary), timeout=8000)
+    assert page.locator(".region-pill").inner_text().strip() == PRIMARY
