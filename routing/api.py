@@ -46,7 +46,6 @@ class StateSerializer(serializers.Serializer):
     updated_at = serializers.CharField()
     updated_by = serializers.CharField()
     reason = serializers.CharField(allow_blank=True)
-    fenced_from = serializers.CharField(allow_null=True)
 
 
 class TransitionResultSerializer(StateSerializer):

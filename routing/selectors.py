@@ -110,7 +110,6 @@ def routing_state_public(*, record: StateRecord, serving_region: str) -> dict[st
         "updated_at": record.updated_at,
         "updated_by": record.updated_by,
         "reason": record.reason,
-        "fenced_from": record.fenced_from,
     }
 
 

@@ -19,7 +19,14 @@ def routing_banner(context: template.Context) -> dict:
     except AwsError:
         record = None
     status = write_status(record=record, serving_region=serving)
-    public = routing_state_public(record=record, serving_region=serving) if record else None
+    public = None
+    if record:
+        # Which region wrote before a fence, so that a page opened while
+        # fenced notices when the writable region then changes.
+        public = {
+            **routing_state_public(record=record, serving_region=serving),
+            "fenced_from": record.fenced_from,
+        }
     request = context.get("request")
     return {
         "is_operator": bool(getattr(getattr(request, "user", None), "is_operator", False)),
