@@ -36,9 +36,9 @@ def json_write(name: str, data: Any) -> None:
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as handle:
+            # No fsync: the emulators keep their data in memory, so a machine
+            # crash loses the regions too; a killed process loses nothing here.
             json.dump(data, handle, indent=1, sort_keys=True, default=str)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.replace(tmp, directory / name)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -4,6 +4,7 @@ created), each applied to the target bucket."""
 
 import time
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import unquote_plus
@@ -11,6 +12,7 @@ from urllib.parse import unquote_plus
 from django.conf import settings
 
 from mra_site.aws import s3events
+from mra_site.aws.errors import AwsError
 from mra_site.aws.s3events import DeleteMarker
 from mra_site.resources import media_bucket
 
@@ -19,6 +21,9 @@ from ..directions import Direction
 from .stats import DatasetStats
 
 BUFFER_LIMIT = 1000
+# Changes applied per round, and how many keys are copied at once.
+APPLY_BATCH = 100
+APPLY_THREADS = 8
 SWEEP_SECONDS = 1.0
 # How long a received message stays invisible to other receivers, beyond any delay.
 VISIBILITY_SECONDS = 10
@@ -69,6 +74,13 @@ def object_remove(*, source: str, target: str, key: str, deleted_at: float) -> b
 
 
 @dataclass
+class KeyOutcome:
+    results: list[tuple[bool, float]] = field(default_factory=list)
+    failed: set[str] = field(default_factory=set)  # message ids or marker version ids
+    error: AwsError | None = None
+
+
+@dataclass
 class PendingMessage:
     receipt_handle: str
     changes: list[tuple[str, str, float]] = field(default_factory=list)  # (kind, key, time)
@@ -109,6 +121,9 @@ class MediaReplication:
         self.queue_depth = 0
         self.swept_at = 0.0
         self._swept_wall = 0.0
+        self.pool = ThreadPoolExecutor(
+            max_workers=APPLY_THREADS, thread_name_prefix=f"media {direction}"
+        )
 
     def reset(self) -> None:
         self.queue_url = None
@@ -120,20 +135,24 @@ class MediaReplication:
         source = self.direction.source
         if self.queue_url is None:
             self.queue_url = s3events.queue_url_get(region=source, name=queue_name(source))
-        if not control.paused and len(self.messages) < BUFFER_LIMIT:
-            received = s3events.queue_receive(
+        received: list[s3events.QueueMessage] = []
+        while not control.paused and len(self.messages) + len(received) < BUFFER_LIMIT:
+            batch = s3events.queue_receive(
                 region=source,
                 url=self.queue_url,
                 visibility=VISIBILITY_SECONDS + int(control.delay_seconds),
             )
-            for message in received:
-                pending = self.messages.get(message.message_id)
-                if pending:
-                    pending.receipt_handle = message.receipt_handle
-                else:
-                    self.messages[message.message_id] = PendingMessage(
-                        message.receipt_handle, message_changes(message.body)
-                    )
+            received += batch
+            if len(batch) < 10 or len(received) >= APPLY_BATCH:
+                break
+        for message in received:
+            pending = self.messages.get(message.message_id)
+            if pending:
+                pending.receipt_handle = message.receipt_handle
+            else:
+                self.messages[message.message_id] = PendingMessage(
+                    message.receipt_handle, message_changes(message.body)
+                )
         if time.monotonic() - self.swept_at >= SWEEP_SECONDS:
             self._sweep()
         self.stats.pending = self._pending()
@@ -166,36 +185,65 @@ class MediaReplication:
         return max(self.queue_depth, len(self.messages)) + len(self.markers)
 
     def apply_due(self, control: Control) -> bool:
+        """Apply due changes, different keys in parallel and each key's changes in order;
+        a message is deleted once all its changes were applied."""
         if control.paused:
             return False
-        progressed = False
-        source, target = self.direction.source, self.direction.target
         now = time.time()
-        for message_id, pending in list(self.messages.items()):
-            if now < pending.origin_time + control.delay_seconds:
+        due: list[tuple[str, PendingMessage]] = []
+        for message_id, pending in self.messages.items():
+            if now < pending.origin_time + control.delay_seconds or len(due) >= APPLY_BATCH:
                 break
+            due.append((message_id, pending))
+        markers = [(m, seen) for m, seen in self.markers if now >= seen + control.delay_seconds]
+        by_key: dict[str, list[tuple[str, float, str]]] = {}
+        for message_id, pending in due:
             for kind, key, when in pending.changes:
+                by_key.setdefault(key, []).append((kind, when, message_id))
+        for marker, seen in markers:
+            by_key.setdefault(marker.key, []).append(("removed", seen, marker.version_id))
+        if not by_key and not due:
+            return False
+        outcomes = list(self.pool.map(self._apply_key, by_key.items()))
+        failed = {origin for outcome in outcomes for origin in outcome.failed}
+        for outcome in outcomes:
+            for applied, when in outcome.results:
+                self._count(applied, when)
+        done = [(mid, p) for mid, p in due if mid not in failed]
+        s3events.queue_delete(
+            region=self.direction.source,
+            url=self.queue_url or "",
+            receipt_handles=[pending.receipt_handle for _, pending in done],
+        )
+        for message_id, _ in done:
+            del self.messages[message_id]
+        self.queue_depth = max(0, self.queue_depth - len(done))
+        for marker, seen in markers:
+            if marker.version_id not in failed:
+                self.checkpoint.setdefault("markers_done", []).append(marker.version_id)
+                self.markers.remove((marker, seen))
+        self.stats.pending = self._pending()
+        errors = [outcome.error for outcome in outcomes if outcome.error]
+        if errors:
+            raise errors[0]
+        return True
+
+    def _apply_key(self, entry: tuple[str, list[tuple[str, float, str]]]) -> "KeyOutcome":
+        key, changes = entry
+        source, target = self.direction.source, self.direction.target
+        outcome = KeyOutcome()
+        for position, (kind, when, _) in enumerate(changes):
+            try:
                 if kind == "created":
                     applied = object_copy(source=source, target=target, key=key)
                 else:
                     applied = object_remove(source=source, target=target, key=key, deleted_at=when)
-                self._count(applied, when)
-            s3events.queue_delete(
-                region=source, url=self.queue_url or "", receipt_handles=[pending.receipt_handle]
-            )
-            del self.messages[message_id]
-            self.queue_depth = max(0, self.queue_depth - 1)
-            progressed = True
-        for marker, seen in list(self.markers):
-            if now < seen + control.delay_seconds:
-                continue
-            applied = object_remove(source=source, target=target, key=marker.key, deleted_at=seen)
-            self._count(applied, seen)
-            self.checkpoint.setdefault("markers_done", []).append(marker.version_id)
-            self.markers.remove((marker, seen))
-            progressed = True
-        self.stats.pending = self._pending()
-        return progressed
+            except AwsError as exc:
+                outcome.error = exc
+                outcome.failed = {o for _, _, o in changes[position:]}
+                return outcome
+            outcome.results.append((applied, when))
+        return outcome
 
     def _count(self, applied: bool, origin_time: float) -> None:
         if applied:

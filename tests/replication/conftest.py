@@ -1,5 +1,6 @@
 """The replicator as a real process against the test emulators, with its own state dir."""
 
+import json
 import os
 import signal
 import time
@@ -33,8 +34,20 @@ class Replicator(Process):
         )
         return env
 
+    def start(self, timeout: float = 30) -> None:
+        self.started_at = time.time()
+        super().start(timeout)
+
     def ready(self) -> bool:
-        return all((self.state_dir / f"status-{d.name}.json").exists() for d in directions_all())
+        """Both directions have reported since this start."""
+        for direction in directions_all():
+            try:
+                status = json.loads((self.state_dir / f"status-{direction.name}.json").read_text())
+            except (FileNotFoundError, json.JSONDecodeError):
+                return False
+            if status["updated_at"] < self.started_at:
+                return False
+        return True
 
     def kill(self) -> None:
         """Stop it the hard way, mid-work, as a crash would."""

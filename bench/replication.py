@@ -1,0 +1,241 @@
+"""Replication benchmark: lag of the local replicator and its throughput against a bare copy loop.
+
+    .venv/bin/python bench/replication.py [--seconds 5] [--rates 10,50,100] [--backlog 400]
+
+Starts two emulated regions and `manage.py replicate` of its own. For each rate,
+writes photo metadata items, then 200 KB media objects, to the primary at that
+rate for --seconds, and reports the replication lag p50/p99 the replicator
+measured (from the write's stamp or S3 event time to the target's
+acknowledgement), after checking that every write arrived. The replicator is
+restarted between phases (its checkpoint kept) so that each phase's figures
+stand alone.
+
+Throughput: with the direction paused, a backlog of items and objects is
+written, then replication is resumed and timed until the target holds them
+all; a bare loop (get from the primary, put to the secondary, one after the
+other, as the replicator does) copies the same backlog under other keys in
+the same run. The ratio is replicator rate / bare rate.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mra_site.settings.test")
+os.environ["MRA_LOG_LEVEL"] = "WARNING"
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.test import override_settings  # noqa: E402
+
+from mra_site.aws.clients import clear_client_cache, client, dynamodb_table  # noqa: E402
+from mra_site.aws.dynamodb import write_stamp  # noqa: E402
+from mra_site.bootstrap import bootstrap_region  # noqa: E402
+from mra_site.resources import media_bucket, table_name  # noqa: E402
+from replication.controls import replication_pause, replication_resume  # noqa: E402
+from replication.directions import direction_parse  # noqa: E402
+from replication.status import replication_status_get  # noqa: E402
+from tests.replication.conftest import Replicator  # noqa: E402
+from tests.support.processes import Emulator  # noqa: E402
+
+PRIMARY, SECONDARY = "us-east-1", "us-west-2"
+DIRECTION = f"{PRIMARY}-to-{SECONDARY}"
+MEDIA_BYTES = 200 * 1024
+
+
+def put_item(region: str, key: str) -> None:
+    dynamodb_table(region, table_name("photos")).put_item(
+        Item={"pk": key, "sk": "META", "title": key, **write_stamp(region)}
+    )
+
+
+def put_object(region: str, key: str, body: bytes) -> None:
+    client("s3", region).put_object(
+        Bucket=media_bucket(region), Key=key, Body=body, ContentType="image/jpeg"
+    )
+
+
+def item_present(region: str, keys: list[str]) -> set[str]:
+    found = set()
+    ddb = client("dynamodb", region)
+    for start in range(0, len(keys), 100):
+        batch = [{"pk": {"S": k}, "sk": {"S": "META"}} for k in keys[start : start + 100]]
+        response = ddb.batch_get_item(
+            RequestItems={table_name("photos"): {"Keys": batch, "ProjectionExpression": "pk"}}
+        )
+        found |= {i["pk"]["S"] for i in response["Responses"].get(table_name("photos"), [])}
+    return found
+
+
+def objects_present(region: str, prefix: str) -> int:
+    pages = client("s3", region).get_paginator("list_objects_v2")
+    return sum(
+        page.get("KeyCount", 0)
+        for page in pages.paginate(Bucket=media_bucket(region), Prefix=prefix)
+    )
+
+
+def paced(rate: float, seconds: float, write) -> int:
+    """Call write(i) at `rate` per second for `seconds`, on a pool so slow writes overlap."""
+    count = int(rate * seconds)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        for i in range(count):
+            delay = started + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(write, i)
+    return count
+
+
+def wait_for(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what}: not within {timeout}s")
+        time.sleep(0.1)
+
+
+def lag_of(dataset: str) -> dict:
+    stats = replication_status_get()["directions"][DIRECTION]["datasets"][dataset]
+    return {k: stats[k] for k in ("lag_p50_seconds", "lag_p99_seconds", "lag_samples")}
+
+
+def wait_settled(dataset: str, expected: int) -> None:
+    def settled() -> bool:
+        stats = replication_status_get()["directions"][DIRECTION]["datasets"][dataset]
+        return stats["lag_samples"] >= expected and stats["pending"] == 0
+
+    wait_for(settled, 120, f"{dataset} lag samples")
+
+
+def lag_phases(replicator: Replicator, rates: list[int], seconds: float) -> list[dict]:
+    body = os.urandom(MEDIA_BYTES)
+    rows = []
+    for kind in ("metadata", "media"):
+        for rate in rates:
+            replicator.stop()
+            replicator.start()
+            run = f"{kind}-{rate}-{time.monotonic_ns()}"
+            if kind == "metadata":
+                keys = [f"BENCH#{run}#{i}" for i in range(int(rate * seconds))]
+                written = paced(rate, seconds, lambda i, keys=keys: put_item(PRIMARY, keys[i]))
+                wait_for(lambda k=keys: len(item_present(SECONDARY, k)) == len(k), 120, run)
+                wait_settled("photos", written)
+                lag = lag_of("photos")
+            else:
+                prefix = f"bench/{run}/"
+                written = paced(
+                    rate, seconds, lambda i, p=prefix: put_object(PRIMARY, f"{p}{i}.jpg", body)
+                )
+                wait_for(lambda p=prefix, n=written: objects_present(SECONDARY, p) == n, 120, run)
+                wait_settled("media", written)
+                lag = lag_of("media")
+            rows.append({"kind": kind, "rate": rate, "writes": written, **lag})
+            print(
+                f"{kind:8} {rate:4}/s  {written:5} writes  lag p50 {lag['lag_p50_seconds']:.3f} s"
+                f"  p99 {lag['lag_p99_seconds']:.3f} s",
+                flush=True,
+            )
+    return rows
+
+
+def throughput(backlog: int) -> dict:
+    direction = direction_parse(DIRECTION)
+    run = f"tp-{time.monotonic_ns()}"
+    body = os.urandom(MEDIA_BYTES)
+    keys = [f"BENCH#{run}#{i}" for i in range(backlog)]
+    media = max(1, backlog // 4)
+    replication_pause(direction=direction)
+    for key in keys:
+        put_item(PRIMARY, key)
+    for i in range(media):
+        put_object(PRIMARY, f"bench/{run}/{i}.jpg", body)
+
+    started = time.monotonic()
+    replication_resume(direction=direction)
+    wait_for(lambda: len(item_present(SECONDARY, keys)) == backlog, 300, "backlog items")
+    wait_for(lambda: objects_present(SECONDARY, f"bench/{run}/") == media, 300, "backlog media")
+    replicator_seconds = time.monotonic() - started
+
+    started = time.monotonic()
+    source, target = dynamodb_table(PRIMARY, table_name("photos")), client("dynamodb", SECONDARY)
+    for key in keys:
+        item = source.get_item(Key={"pk": key, "sk": "META"}, ConsistentRead=True)["Item"]
+        target.put_item(
+            TableName=table_name("photos"),
+            Item={"pk": {"S": f"BARE{key}"}, "sk": {"S": "META"}, "title": {"S": item["title"]}},
+        )
+    s3_source, s3_target = client("s3", PRIMARY), client("s3", SECONDARY)
+    for i in range(media):
+        got = s3_source.get_object(Bucket=media_bucket(PRIMARY), Key=f"bench/{run}/{i}.jpg")
+        s3_target.put_object(
+            Bucket=media_bucket(SECONDARY),
+            Key=f"bare/{run}/{i}.jpg",
+            Body=got["Body"].read(),
+            ContentType=got["ContentType"],
+        )
+    bare_seconds = time.monotonic() - started
+    total = backlog + media
+    result = {
+        "items": backlog,
+        "objects": media,
+        "replicator_per_second": round(total / replicator_seconds, 1),
+        "bare_loop_per_second": round(total / bare_seconds, 1),
+        "ratio": round(bare_seconds / replicator_seconds, 3),
+    }
+    print(
+        f"throughput: {backlog} items + {media} objects: replicator "
+        f"{result['replicator_per_second']}/s, bare loop {result['bare_loop_per_second']}/s, "
+        f"ratio {result['ratio']}",
+        flush=True,
+    )
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--rates", default="10,50,100")
+    parser.add_argument("--backlog", type=int, default=400)
+    args = parser.parse_args()
+    rates = [int(r) for r in args.rates.split(",")]
+
+    log_dir = Path(tempfile.mkdtemp(prefix="mra-bench-replication-"))
+    state_dir = log_dir / "state"
+    emulators = {region: Emulator(region, log_dir) for region in (PRIMARY, SECONDARY)}
+    for emulator in emulators.values():
+        emulator.start()
+    replicator = Replicator(log_dir, state_dir, {r: e.url for r, e in emulators.items()})
+    try:
+        with override_settings(
+            MRA_PRIMARY_REGION=PRIMARY,
+            MRA_SECONDARY_REGION=SECONDARY,
+            MRA_AWS_ENDPOINTS={r: e.url for r, e in emulators.items()},
+            MRA_REPLICATION_STATE_DIR=state_dir,
+        ):
+            clear_client_cache()
+            for region in emulators:
+                bootstrap_region(region=region, demo=False)
+            replicator.start()
+            rows = lag_phases(replicator, rates, args.seconds)
+            result = {"lag": rows, "throughput": throughput(args.backlog)}
+            print(json.dumps(result, indent=1))
+    finally:
+        replicator.stop()
+        for emulator in emulators.values():
+            emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
