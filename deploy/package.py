@@ -8,8 +8,9 @@ The environment holds requirements.txt and deploy/requirements-deploy.txt
 only (Zappa's handler runs inside the function), so nothing from
 requirements-dev.txt can reach the package. Then, for each stage:
 `zappa package`, the size limits (50 MB zipped, 250 MB unzipped), no
-development tool inside, and Django's system checks run from the unpacked
-package alone with the production settings and deploy/production.env.example.
+development tool inside, and, from the unpacked package alone with the
+stage's environment, Django's deploy checks and GET /healthz through Zappa's
+handler.
 """
 
 import argparse
@@ -29,7 +30,6 @@ DEPLOY_DIR = Path(__file__).resolve().parent
 ROOT = DEPLOY_DIR.parent
 BUILD_DIR = DEPLOY_DIR / "build"
 REQUIREMENTS = (ROOT / "requirements.txt", DEPLOY_DIR / "requirements-deploy.txt")
-EXAMPLE_ENV = DEPLOY_DIR / "production.env.example"
 
 ZIPPED_LIMIT = 50 * 1024 * 1024
 UNZIPPED_LIMIT = 250 * 1024 * 1024
@@ -118,24 +118,29 @@ def zappa_package(*, venv: Path, stage: str, output: Path) -> float:
     return time.monotonic() - started
 
 
-def _example_env() -> dict[str, str]:
-    env = {}
-    for line in EXAMPLE_ENV.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            env[key.strip()] = value.strip()
-    return env
+def _stage(stage: str) -> dict:
+    """The stage's settings as Zappa merges them (a stage extends base)."""
+    settings = json.loads((DEPLOY_DIR / "zappa_settings.json").read_text())
+    return {**settings["base"], **settings[stage]}
+
+
+def _stage_env(stage: str) -> dict[str, str]:
+    """What the function's environment holds; the secret is a throwaway one."""
+    config = _stage(stage)
+    return {
+        **config["environment_variables"],
+        "DJANGO_SETTINGS_MODULE": config["django_settings"],
+        "DJANGO_SECRET_KEY": "package-check-only-" + hashlib.sha256(stage.encode()).hexdigest(),
+    }
 
 
 def _healthz_event(stage: str) -> dict:
     """What API Gateway hands the function for GET /healthz on the regional name."""
-    region = "us-east-1" if stage == "primary" else "us-west-2"
     return {
         "resource": "/{proxy+}",
         "path": "/healthz",
         "httpMethod": "GET",
-        "headers": {"Host": f"{region}.photos.example.com", "X-Forwarded-Proto": "https"},
+        "headers": {"Host": _stage(stage)["domain"], "X-Forwarded-Proto": "https"},
         "multiValueHeaders": {},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
@@ -175,7 +180,7 @@ def check_package(path: Path, *, stage: str, build_seconds: float) -> PackageRep
         with zipfile.ZipFile(path) as archive:
             archive.extractall(unpacked)
         # -I -S: no site-packages, no user paths: only what Lambda would have.
-        env = {"PATH": os.environ.get("PATH", ""), **_example_env()}
+        env = {"PATH": os.environ.get("PATH", ""), **_stage_env(stage)}
         code = (
             "import sys; sys.path.insert(0, sys.argv[1]);"
             "import django; django.setup();"
