@@ -71,8 +71,4 @@ def page_client(make_user) -> Callable[..., Client]:
 def csrf_token(browser: Client, path: str) -> str:
     response = browser.get(path)
     assert response.status_code == 200, response.content[:500]
-    return (
-        response.cookies["csrftoken"].value
-        if "csrftoken" in response.cookies
-        else (browser.cookies["csrftoken"].value)
-    )
+    return browser.cookies["csrftoken"].value
