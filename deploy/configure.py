@@ -52,10 +52,12 @@ DEFAULTS_KEPT_ON_AWS = {
     "MRA_AWS_CONNECT_TIMEOUT": "the default fails fast on AWS as well",
     "MRA_AWS_READ_TIMEOUT": "the default fails fast on AWS as well",
     "MRA_AWS_MAX_ATTEMPTS": "the default fails fast on AWS as well",
-    "MRA_DEMO_USERNAME": "demo users exist only in the local stack (mra_bootstrap --demo)",
-    "MRA_DEMO_PASSWORD": "demo users exist only in the local stack",
-    "MRA_DEMO_OPERATOR_USERNAME": "demo users exist only in the local stack",
-    "MRA_DEMO_OPERATOR_PASSWORD": "demo users exist only in the local stack",
+    # The function never reads these; `manage.py drill` does, run from a
+    # workstation with a drill user and operator of the deployment set here.
+    "MRA_DEMO_USERNAME": "read by the drill only (deploy/README.md, Drills)",
+    "MRA_DEMO_PASSWORD": "read by the drill only",
+    "MRA_DEMO_OPERATOR_USERNAME": "read by the drill only",
+    "MRA_DEMO_OPERATOR_PASSWORD": "read by the drill only",
     "DJANGO_SECURE_HSTS_SECONDS": "a year, the value HSTS preload lists expect",
     "DJANGO_SECURE_HSTS_PRELOAD": "on, with HSTS on every subdomain",
     "MRA_CANARY_INTERVAL_SECONDS": "a heartbeat a second, as locally (mra_site.scheduled)",

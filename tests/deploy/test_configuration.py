@@ -3,13 +3,14 @@ Zappa stages that carry it to each region's function."""
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from deploy import configure
+from deploy import configure, stage_env
 from tests.deploy.templates import DEPLOY, load
 
 ROOT = DEPLOY.parent
@@ -162,3 +163,19 @@ def test_configure_names_missing_outputs(tmp_path):
     partial.write_text(json.dumps({"Stacks": [{"Outputs": outputs}]}))
     with pytest.raises(configure.ConfigurationError, match="UserPoolId"):
         configure.outputs_load(partial)
+
+
+def test_stage_env_exports_what_the_function_sees(tmp_path):
+    settings = tmp_path / "zappa_settings.json"
+    committed = _zappa_settings()
+    committed["secondary"]["aws_environment_variables"] = {"DJANGO_SECRET_KEY": "s3cret value"}
+    settings.write_text(json.dumps(committed))
+    exported = dict(
+        shlex.split(line.removeprefix("export "))[0].split("=", 1)
+        for line in stage_env.stage_exports("secondary", settings)
+    )
+    assert exported["DJANGO_SETTINGS_MODULE"] == "mra_site.settings.production"
+    assert exported["DJANGO_SECRET_KEY"] == "s3cret value"
+    assert exported["AWS_DEFAULT_REGION"] == "us-west-2"
+    for key, value in committed["secondary"]["environment_variables"].items():
+        assert exported[key] == value

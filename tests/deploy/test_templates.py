@@ -1,5 +1,6 @@
 """deploy/cloudformation: lint-clean, and saying what the application expects."""
 
+import fnmatch
 import shutil
 import subprocess
 import sys
@@ -281,3 +282,32 @@ def test_main_stackset_deploys_the_regional_template_to_both_regions():
 def test_parameters_name_regions_domain_and_alarm_email(name):
     parameters = load(name)["Parameters"]
     assert {"PrimaryRegion", "SecondaryRegion", "DomainName", "AlarmEmail"} <= set(parameters)
+
+
+@pytest.mark.parametrize(
+    ("path", "origin"),
+    [
+        ("/", "sites"),
+        ("/photos/p-1/", "sites"),
+        ("/me/", "sites"),
+        ("/readyz", "sites"),
+        ("/static/css/site.css", "static"),
+        ("/api/photos", "writable-site"),
+        ("/api/state", "writable-site"),
+        ("/api/auth/token", "writable-site"),
+        ("/accounts/login/", "writable-site"),
+        ("/upload/", "writable-site"),
+        ("/photos/p-1/comments/", "writable-site"),
+        ("/photos/p-1/delete/", "writable-site"),
+        ("/console/", "writable-site"),
+    ],
+)
+def test_each_route_reaches_the_origin_that_can_serve_it(path, origin):
+    """Pages that post forms, and the API, need every method; reads fail over per request."""
+    config = load("main.yaml")["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    # CloudFront takes the first behavior whose pattern matches, else the default.
+    behavior = next(
+        (b for b in config["CacheBehaviors"] if fnmatch.fnmatchcase(path, b["PathPattern"])),
+        config["DefaultCacheBehavior"],
+    )
+    assert behavior["TargetOriginId"] == origin
