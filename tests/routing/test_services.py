@@ -201,3 +201,18 @@ def test_reconcile_brings_a_stale_replica_up_to_date(aws):
     record = routing_state_reconcile()
     assert record.version == 3
     assert replica_states() == {PRIMARY: ("failover", 3), SECONDARY: ("failover", 3)}
+
+
+def test_a_region_bootstrapped_again_takes_its_peers_state(aws):
+    from mra_site.aws.clients import dynamodb_table
+    from mra_site.resources import table_name
+    from routing.bootstrap import seed_state
+
+    move(FENCED, 1)
+    move(FAILOVER, 2, force=True)
+    dynamodb_table(PRIMARY, table_name("state")).delete_item(Key={"app_id": "mra"})
+    assert seed_state(region=PRIMARY, demo=False) == [
+        "routing state failover (version 3) copied from its peer"
+    ]
+    assert replica_states() == {PRIMARY: ("failover", 3), SECONDARY: ("failover", 3)}
+    assert seed_state(region=PRIMARY, demo=False) == []
