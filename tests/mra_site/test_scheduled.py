@@ -1,8 +1,11 @@
 """The functions Zappa's scheduled events call, run against the emulated regions."""
 
-from mra_site.scheduled import canary_minute
+from mra_site.aws.clients import dynamodb_table
+from mra_site.resources import table_name
+from mra_site.scheduled import canary_minute, routing_state_seed
 from replication.canary import heartbeat_in_bucket, heartbeat_in_table
-from tests.conftest import PRIMARY
+from routing.selectors import clear_state_cache, routing_state_get
+from tests.conftest import PRIMARY, SECONDARY
 
 
 class LambdaContext:
@@ -37,3 +40,16 @@ def test_canary_minute_beats_at_least_once_when_little_time_is_left(aws, setting
     settings.MRA_CANARY_INTERVAL_SECONDS = 1.0
     assert canary_minute(SCHEDULED_EVENT, LambdaContext(remaining_ms=1000)) == 1
     assert heartbeat_in_table(region=PRIMARY) is not None
+
+
+def test_routing_state_seed_creates_the_record_once(aws, settings, region):
+    for name in (PRIMARY, SECONDARY):
+        dynamodb_table(name, table_name("state")).delete_item(Key={"app_id": settings.MRA_APP_ID})
+    clear_state_cache()
+    assert routing_state_seed({}, None)
+    assert routing_state_get(region=PRIMARY, max_age=0).state.value == "active"
+    assert routing_state_seed({}, None) == []
+    # The other region's function copies the record instead of starting its own.
+    region(SECONDARY)
+    assert "copied from its peer" in routing_state_seed({}, None)[0]
+    assert routing_state_get(region=SECONDARY, max_age=0).version == 1
