@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from mra_site.aws.clients import regions
 
 MEDIA_DATASET = "media"
+CANARY_DATASET = "canary"
 
 
 class UnknownDirection(ValueError):

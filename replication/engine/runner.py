@@ -6,19 +6,22 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from mra_site.aws.errors import AwsError
 from mra_site.resources import TABLES
 
 from ..controls import CONTROL_FILE, Control, replication_controls_get
-from ..directions import MEDIA_DATASET, Direction, directions_all
+from ..directions import CANARY_DATASET, MEDIA_DATASET, Direction, directions_all
 from ..files import json_read, json_write, state_dir
 from .media import MediaReplication
 from .resync import region_resync
 from .tables import TableReplication
 
 logger = logging.getLogger(__name__)
+
+Dataset = TableReplication | MediaReplication
 
 IDLE_SECONDS = 0.05
 STATUS_SECONDS = 0.5
@@ -108,38 +111,64 @@ class DirectionWorker(threading.Thread):
         self.write_status(force=True)
 
     def step(self) -> bool:
-        """One round over every dataset; True when anything was applied."""
+        """One round over every dataset; True when anything was applied.
+
+        The canary's stream is read first and applied last, and not at all
+        after another dataset failed: a heartbeat visible in the target then
+        means that everything written before it has been applied too, which
+        is what the drain check relies on.
+        """
         control = self.controls.get(self.direction)
         failed = False
-        progressed = False
         if self.resyncs.pending(self.direction.target):
             failed = not self._resync()
-        for dataset in [*self.tables, self.media]:
-            try:
-                if isinstance(dataset, TableReplication):
-                    if dataset.poll():
-                        logger.warning(
-                            "%s: stream of %s was replaced; %s came back empty, re-synchronising",
-                            self.direction,
-                            dataset.spec.name,
-                            self.direction.source,
-                        )
-                        self.resyncs.add(self.direction.source)
-                else:
-                    dataset.poll(control)
-                # Read again after polling, so that a control set before a write
-                # always governs that write.
-                control = self.controls.get(self.direction)
-                progressed |= dataset.apply_due(control)
-            except AwsError as exc:
+        heartbeat = [t for t in self.tables if t.spec.key == CANARY_DATASET]
+        others: list[Dataset] = [t for t in self.tables if t not in heartbeat] + [self.media]
+        healthy = {
+            dataset: self._guarded(dataset, lambda d=dataset: self._poll(d, control))[0]
+            for dataset in [*heartbeat, *others]
+        }
+        # Read again after polling, so that a control set before a write always governs it.
+        control = self.controls.get(self.direction)
+        progressed = False
+        for dataset in [*others, *heartbeat]:
+            if not all(healthy.values()) and dataset in heartbeat:
                 failed = True
-                dataset.stats.record_error(str(exc))
-                dataset.reset()
-                logger.warning("%s: %s", self.direction, exc)
+                break
+            if not healthy[dataset]:
+                failed = True
+                continue
+            ok, applied = self._guarded(dataset, lambda d=dataset: d.apply_due(control))
+            healthy[dataset] = ok
+            progressed |= bool(applied)
         if progressed:
             json_write(checkpoint_file(self.direction), self.checkpoint)
+        failed |= not all(healthy.values())
         self.backoff = min(BACKOFF_MAX, (self.backoff * 2) or BACKOFF_FIRST) if failed else 0.0
         return progressed
+
+    def _poll(self, dataset: "Dataset", control: Control) -> None:
+        if isinstance(dataset, MediaReplication):
+            dataset.poll(control)
+        elif dataset.poll():
+            logger.warning(
+                "%s: stream of %s was replaced; %s came back empty, re-synchronising",
+                self.direction,
+                dataset.spec.name,
+                self.direction.source,
+            )
+            self.resyncs.add(self.direction.source)
+
+    def _guarded(self, dataset: "Dataset", action: Callable[[], object]) -> tuple[bool, object]:
+        """(True, result), or (False, None) with the error recorded and the dataset reset."""
+        try:
+            return True, action()
+        except AwsError as exc:
+            if dataset.stats.last_error != str(exc):
+                logger.warning("%s: %s", self.direction, exc)
+            dataset.stats.record_error(str(exc))
+            dataset.reset()
+            return False, None
 
     def _resync(self) -> bool:
         source, target = self.direction.source, self.direction.target

@@ -1,11 +1,13 @@
 """One table's DynamoDB stream in one direction: read ahead, apply in order, checkpoint."""
 
+import json
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from mra_site.aws import streams
-from mra_site.aws.errors import ResourceMissing
+from mra_site.aws.errors import AwsError, ResourceMissing
 from mra_site.resources import TableSpec
 
 from ..controls import Control
@@ -14,6 +16,9 @@ from .stats import DatasetStats
 
 # Records read ahead of the checkpoint; beyond it pending is reported as "at least".
 BUFFER_LIMIT = 5000
+# Records applied per round, and how many items are written at once.
+APPLY_BATCH = 200
+APPLY_THREADS = 8
 STREAM_RECHECK_SECONDS = 5.0
 
 
@@ -26,6 +31,10 @@ def record_origin_time(record: dict[str, Any]) -> float:
     if stamp:
         return int(stamp) / 1_000_000
     return data["ApproximateCreationDateTime"].timestamp()
+
+
+def _item_key(record: dict[str, Any]) -> str:
+    return json.dumps(record["dynamodb"]["Keys"], sort_keys=True)
 
 
 class TableReplication:
@@ -43,6 +52,9 @@ class TableReplication:
         self.buffer: deque[tuple[str, dict[str, Any]]] = deque()
         self.iterators: dict[str, str | None] = {}
         self.checked_at = 0.0
+        self.pool = ThreadPoolExecutor(
+            max_workers=APPLY_THREADS, thread_name_prefix=f"{spec.key} {direction}"
+        )
 
     def reset(self) -> None:
         """Forget what was read ahead; the next poll re-reads from the checkpoint."""
@@ -69,28 +81,61 @@ class TableReplication:
         return replaced
 
     def apply_due(self, control: Control) -> bool:
-        """Apply buffered records whose delay has passed, in stream order; True if any.
+        """Apply the buffered records whose delay has passed; True if any.
 
-        Echoes are passed over even while paused: they would change nothing.
+        Records of different items are applied in parallel, those of one item
+        in stream order; the checkpoint moves only past records that were all
+        applied, so a failure leaves the rest to be replayed (replays change
+        nothing). Echoes are passed over even while paused: they change nothing.
         """
-        progressed = False
-        while self.buffer:
-            shard_id, record = self.buffer[0]
-            origin = record_origin_time(record)
+        now = time.time()
+        batch: list[tuple[str, dict[str, Any], bool]] = []
+        for shard_id, record in self.buffer:
             echo = self._is_echo(record)
-            if not echo and (control.paused or time.time() < origin + control.delay_seconds):
+            due = now >= record_origin_time(record) + control.delay_seconds
+            if len(batch) >= APPLY_BATCH or (not echo and (control.paused or not due)):
                 break
-            if not echo and self._apply(record):
-                self.stats.record_applied(origin_time=origin)
+            batch.append((shard_id, record, echo))
+        if not batch:
+            return False
+        by_item: dict[str, list[int]] = {}
+        for position, (_, record, echo) in enumerate(batch):
+            if not echo:
+                by_item.setdefault(_item_key(record), []).append(position)
+        outcomes: dict[int, bool | AwsError] = {}
+        for result in self.pool.map(lambda ps: self._apply_in_order(batch, ps), by_item.values()):
+            outcomes.update(result)
+        error = None
+        for position, (shard_id, record, echo) in enumerate(batch):
+            outcome = False if echo else outcomes[position]
+            if isinstance(outcome, AwsError):
+                error = outcome
+                break
+            if outcome:
+                self.stats.record_applied(origin_time=record_origin_time(record))
             else:
                 self.stats.skipped += 1
             self.buffer.popleft()
             self.checkpoint.setdefault("shards", {})[shard_id] = record["dynamodb"][
                 "SequenceNumber"
             ]
-            progressed = True
         self.stats.pending = self._pending()
-        return progressed
+        if error:
+            raise error
+        return True
+
+    def _apply_in_order(
+        self, batch: list[tuple[str, dict[str, Any], bool]], positions: list[int]
+    ) -> dict[int, bool | AwsError]:
+        results: dict[int, bool | AwsError] = {}
+        for index, position in enumerate(positions):
+            try:
+                results[position] = self._apply(batch[position][1])
+            except AwsError as exc:
+                # Later records of this item must wait for this one.
+                results.update({p: exc for p in positions[index:]})
+                break
+        return results
 
     def _pending(self) -> int:
         return sum(1 for _, record in self.buffer if not self._is_echo(record))
