@@ -13,28 +13,20 @@ from mra_site.aws.dynamodb import write_stamp
 from mra_site.aws.errors import AwsError
 from mra_site.resources import table_name
 
+from .selectors import state_item_read
 from .states import RoutingState
 
 
 def _peer_record(region: str) -> dict | None:
-    peer = other_region(region)
     try:
-        with aws_call(peer, "read the peer's routing state"):
-            return (
-                dynamodb_table(peer, table_name("state"))
-                .get_item(Key={"app_id": settings.MRA_APP_ID}, ConsistentRead=True)
-                .get("Item")
-            )
+        return state_item_read(region=other_region(region))
     except AwsError:
         return None
 
 
 def seed_state(*, region: str, demo: bool) -> list[str]:
-    table = dynamodb_table(region, table_name("state"))
-    with aws_call(region, "seed routing state"):
-        existing = table.get_item(Key={"app_id": settings.MRA_APP_ID}, ConsistentRead=True)
-        if "Item" in existing:
-            return []
+    if state_item_read(region=region):
+        return []
     peer = _peer_record(region)
     if peer:
         item = peer
@@ -51,5 +43,7 @@ def seed_state(*, region: str, demo: bool) -> list[str]:
         }
         change = f"routing state {RoutingState.ACTIVE.value} (version 1)"
     with aws_call(region, "seed routing state"):
-        table.put_item(Item=item, ConditionExpression="attribute_not_exists(app_id)")
+        dynamodb_table(region, table_name("state")).put_item(
+            Item=item, ConditionExpression="attribute_not_exists(app_id)"
+        )
     return [change]

@@ -56,12 +56,7 @@ def routing_state_get(*, region: str, max_age: float | None = None) -> StateReco
     cached = _cache.get(region)
     if cached and max_age > 0 and now - cached[0] < max_age:
         return cached[1]
-    with aws_call(region, "read routing state"):
-        item = (
-            dynamodb_table(region, table_name("state"))
-            .get_item(Key={"app_id": settings.MRA_APP_ID}, ConsistentRead=True)
-            .get("Item")
-        )
+    item = state_item_read(region=region)
     if not item:
         raise ResourceMissing(
             f"no routing state for {settings.MRA_APP_ID!r} in {region}: "
@@ -72,6 +67,16 @@ def routing_state_get(*, region: str, max_age: float | None = None) -> StateReco
     with _cache_lock:
         _cache[region] = (time.monotonic(), record)
     return record
+
+
+def state_item_read(*, region: str) -> dict[str, Any] | None:
+    """The raw state item of `region`'s replica (strongly consistent), None if absent."""
+    with aws_call(region, "read routing state"):
+        return (
+            dynamodb_table(region, table_name("state"))
+            .get_item(Key={"app_id": settings.MRA_APP_ID}, ConsistentRead=True)
+            .get("Item")
+        )
 
 
 def state_record_from_item(item: dict[str, Any]) -> StateRecord:

@@ -41,7 +41,7 @@ from mra_site.resources import table_name
 from replication.canary import canary_lag
 from replication.drain import AtRisk, DrainReport, drain_check, writes_at_risk
 
-from .selectors import StateRecord, clear_state_cache, state_record_from_item
+from .selectors import StateRecord, clear_state_cache, state_item_read, state_record_from_item
 from .states import RoutingState
 
 
@@ -80,22 +80,13 @@ class Replicas:
         return max(present, key=lambda item: int(item["version"]), default=None)
 
 
-def _read_item(region: str) -> dict[str, Any] | None:
-    with aws_call(region, "read routing state"):
-        return (
-            dynamodb_table(region, table_name("state"))
-            .get_item(Key={"app_id": settings.MRA_APP_ID}, ConsistentRead=True)
-            .get("Item")
-        )
-
-
 def routing_replicas_read() -> Replicas:
     """Read the state item from both regions' replicas, noting which did not answer."""
     items: dict[str, dict[str, Any] | None] = {}
     errors: dict[str, str] = {}
     for region in regions():
         try:
-            items[region] = _read_item(region)
+            items[region] = state_item_read(region=region)
         except AwsError as exc:
             errors[region] = str(exc)
     return Replicas(items=items, errors=errors)
@@ -363,7 +354,7 @@ class _Attempt:
 
 def _holds_at_least(region: str, version: int) -> bool:
     try:
-        item = _read_item(region)
+        item = state_item_read(region=region)
     except (AwsError, ResourceMissing):
         return False
     return bool(item) and int(item["version"]) >= version
