@@ -159,7 +159,11 @@ def canary_tick(*, seq: int) -> Heartbeat | None:
     """One canary round: bring the state replicas in line, then beat in the writing region."""
     from routing.services import routing_state_reconcile  # noqa: PLC0415
 
-    record = routing_state_reconcile()
+    try:
+        record = routing_state_reconcile()
+    except AwsError as exc:
+        logger.warning("canary: routing state not reconciled: %s", exc)
+        return None
     if record is None:
         logger.warning("canary: no region's routing state is readable; skipping heartbeat %d", seq)
         return None

@@ -36,7 +36,7 @@ from django.conf import settings
 
 from mra_site.aws.clients import aws_call, dynamodb_table, other_region, regions
 from mra_site.aws.dynamodb import write_stamp
-from mra_site.aws.errors import AwsError, ConditionFailed, RegionUnavailable, ResourceMissing
+from mra_site.aws.errors import AwsError, ConditionFailed, RegionUnavailable
 from mra_site.resources import table_name
 from replication.canary import canary_lag
 from replication.drain import AtRisk, DrainReport, drain_check, writes_at_risk
@@ -107,7 +107,8 @@ def routing_state_reconcile() -> StateRecord | None:
             continue
         try:
             _put_catch_up(region, newest)
-        except (ConditionFailed, RegionUnavailable):
+        except AwsError:
+            # Updated meanwhile, still down, or not provisioned yet: next round.
             continue
         clear_state_cache()
     return state_record_from_item(newest)
@@ -355,6 +356,6 @@ class _Attempt:
 def _holds_at_least(region: str, version: int) -> bool:
     try:
         item = state_item_read(region=region)
-    except (AwsError, ResourceMissing):
+    except AwsError:
         return False
     return bool(item) and int(item["version"]) >= version

@@ -100,3 +100,10 @@ def test_writes_at_risk_are_named_from_the_source(aws):
     risk = writes_at_risk(source=PRIMARY, target=SECONDARY)
     assert risk.writes == ["PHOTO#late META"]
     assert "may be missing in us-west-2" in risk.summary()
+
+
+def test_canary_survives_a_region_that_does_not_answer(aws):
+    aws[PRIMARY].stop()
+    assert canary_tick(seq=1) is None  # the writing region is down: no heartbeat, no crash
+    assert canary_lag(region=PRIMARY).error
+    assert "unknown" in canary_lag(region=PRIMARY).describe()
