@@ -5,6 +5,7 @@ from django.conf import settings
 from mra_site.aws import s3
 from mra_site.aws.clients import aws_call
 from mra_site.aws.dynamodb import write_stamp
+from mra_site.aws.errors import ConditionFailed
 from mra_site.resources import media_bucket
 
 from .demo import DEMO_TITLES, demo_image, demo_photo_id
@@ -57,10 +58,14 @@ def seed_demo_photos(*, region: str, demo: bool) -> list[str]:
             comment_count=0,
             media_region=region,
         )
-        with aws_call(region, f"seed demo photo {photo_id}"):
-            table.put_item(
-                Item={**photo_item(photo), **write_stamp(region)},
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+        try:
+            with aws_call(region, f"seed demo photo {photo_id}"):
+                table.put_item(
+                    Item={**photo_item(photo), **write_stamp(region)},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+        except ConditionFailed:
+            # A running replicator copied it from the other region meanwhile.
+            continue
         seeded += 1
     return [f"{seeded} demo photos"] if seeded else []
