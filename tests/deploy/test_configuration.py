@@ -91,6 +91,8 @@ def test_zappa_stages_extend_one_base_with_the_production_settings_and_the_canar
     assert base["runtime"] == f"python{sys.version_info.major}.{sys.version_info.minor}"
     assert base["manage_roles"] is False
     (event,) = base["events"]
+    # Zappa's handler finds the function after the last "-" of the rule name.
+    assert re.fullmatch(r"[._A-Za-z0-9]{1,63}", event["function"])
     module_name, _, function_name = event["function"].rpartition(".")
     module = __import__(module_name, fromlist=[function_name])
     assert callable(getattr(module, function_name))

@@ -21,7 +21,9 @@ class LambdaContext:
 SCHEDULED_EVENT = {
     "detail-type": "Scheduled Event",
     "source": "aws.events",
-    "resources": ["arn:aws:events:us-east-1:123456789012:rule/mra-primary-canary"],
+    "resources": [
+        "arn:aws:events:us-east-1:123456789012:rule/mra-primary-canary-mra_site.scheduled.canary_minute"
+    ],
 }
 
 
