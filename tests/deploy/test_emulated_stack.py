@@ -24,8 +24,12 @@ PARAMETERS = {
 
 
 @pytest.fixture
-def regional_stack(aws):
+def regional_stack(aws, settings):
     """Deploy the reduced regional template to the primary region; delete it after."""
+    # The emulator creates the whole stack inside CreateStack; a retry after the
+    # site's short read timeout would find the stack already there.
+    settings.MRA_AWS_READ_TIMEOUT = 120
+    settings.MRA_AWS_MAX_ATTEMPTS = 1
     cfn = client("cloudformation", PRIMARY)
     name = f"mra-regional-{uuid.uuid4().hex[:8]}"
     template = reduced_regional()
