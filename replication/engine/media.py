@@ -2,6 +2,7 @@
 from a sweep of the source bucket (the emulator sends no event when a delete marker is
 created), each applied to the target bucket."""
 
+import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -73,6 +74,55 @@ def object_remove(*, source: str, target: str, key: str, deleted_at: float) -> b
     return True
 
 
+class Sweeper:
+    """Lists the source bucket's current delete markers (and the queue's depth) every
+    SWEEP_SECONDS in a thread of its own, so that a large bucket never holds up
+    the copying of new objects.
+
+    A marker's creation time is bounded below by the previous sweep (S3 keeps
+    whole seconds), which over- rather than under-states its lag.
+    """
+
+    def __init__(self, direction: Direction) -> None:
+        self.direction = direction
+        self.queue_url: str | None = None
+        self.lock = threading.Lock()
+        self.result: tuple[list[DeleteMarker], float, int] | AwsError | None = None
+        self.thread: threading.Thread | None = None
+        self.previous = 0.0
+
+    def ensure_running(self) -> None:
+        if self.thread is None or not self.thread.is_alive():
+            self.thread = threading.Thread(
+                target=self._run, name=f"sweep {self.direction}", daemon=True
+            )
+            self.thread.start()
+
+    def take(self) -> tuple[list[DeleteMarker], float, int] | AwsError | None:
+        with self.lock:
+            result, self.result = self.result, None
+        return result
+
+    def _run(self) -> None:
+        source = self.direction.source
+        while True:
+            started = time.time()
+            try:
+                latest = s3events.delete_markers_latest(region=source, bucket=media_bucket(source))
+                depth = s3events.queue_depth(region=source, url=self.queue_url or "")
+                result: tuple[list[DeleteMarker], float, int] | AwsError = (
+                    latest,
+                    self.previous,
+                    depth,
+                )
+                self.previous = started
+            except AwsError as exc:
+                result = exc
+            with self.lock:
+                self.result = result
+            time.sleep(max(0.0, SWEEP_SECONDS - (time.time() - started)))
+
+
 @dataclass
 class KeyOutcome:
     results: list[tuple[bool, float]] = field(default_factory=list)
@@ -119,22 +169,22 @@ class MediaReplication:
         self.messages: OrderedDict[str, PendingMessage] = OrderedDict()
         self.markers: list[tuple[DeleteMarker, float]] = []
         self.queue_depth = 0
-        self.swept_at = 0.0
-        self._swept_wall = 0.0
         self.pool = ThreadPoolExecutor(
             max_workers=APPLY_THREADS, thread_name_prefix=f"media {direction}"
         )
+        self.sweeper = Sweeper(direction)
 
     def reset(self) -> None:
         self.queue_url = None
         self.messages.clear()
         self.markers = []
-        self.swept_at = 0.0
 
     def poll(self, control: Control) -> None:
         source = self.direction.source
         if self.queue_url is None:
             self.queue_url = s3events.queue_url_get(region=source, name=queue_name(source))
+            self.sweeper.queue_url = self.queue_url
+        self.sweeper.ensure_running()
         received: list[s3events.QueueMessage] = []
         while not control.paused and len(self.messages) + len(received) < BUFFER_LIMIT:
             batch = s3events.queue_receive(
@@ -153,17 +203,17 @@ class MediaReplication:
                 self.messages[message.message_id] = PendingMessage(
                     message.receipt_handle, message_changes(message.body)
                 )
-        if time.monotonic() - self.swept_at >= SWEEP_SECONDS:
-            self._sweep()
+        self._take_sweep()
         self.stats.pending = self._pending()
         self.stats.polled_at = time.time()
 
-    def _sweep(self) -> None:
-        """Find delete markers not applied yet; their creation time is bounded below by
-        the previous sweep (S3 keeps whole seconds), which over- rather than under-states lag."""
-        source = self.direction.source
-        previous_sweep = self._swept_wall or time.time()
-        latest = s3events.delete_markers_latest(region=source, bucket=media_bucket(source))
+    def _take_sweep(self) -> None:
+        sweep = self.sweeper.take()
+        if sweep is None:
+            return
+        if isinstance(sweep, AwsError):
+            raise sweep
+        latest, previous_sweep, depth = sweep
         current_ids = {marker.version_id for marker in latest}
         done = set(self.checkpoint.get("markers_done", [])) & current_ids
         self.checkpoint["markers_done"] = sorted(done)
@@ -176,9 +226,7 @@ class MediaReplication:
             for marker in latest
             if marker.version_id not in done
         ]
-        self.queue_depth = s3events.queue_depth(region=source, url=self.queue_url or "")
-        self.swept_at = time.monotonic()
-        self._swept_wall = time.time()
+        self.queue_depth = depth
 
     def _pending(self) -> int:
         # Received messages are counted by the queue as not visible until deleted.
