@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from mra_site.resources import TABLES
 from tests.deploy.templates import DEPLOY, TEMPLATES, load, references, resources_of_type
@@ -311,3 +312,12 @@ def test_each_route_reaches_the_origin_that_can_serve_it(path, origin):
         config["DefaultCacheBehavior"],
     )
     assert behavior["TargetOriginId"] == origin
+
+
+def test_every_rule_cfn_lint_ignores_is_given_a_reason():
+    text = (DEPLOY / ".cfnlintrc").read_text()
+    config = yaml.safe_load(text)
+    assert config["templates"] == ["cloudformation/*.yaml"]
+    comments = "\n".join(line for line in text.splitlines() if line.lstrip().startswith("#"))
+    for rule in config.get("ignore_checks") or []:
+        assert f"{rule}:" in comments, f"{rule} is ignored without a reason in deploy/.cfnlintrc"
