@@ -51,7 +51,12 @@ def photo_get(*, photo_id: str, region: str | None = None) -> Photo:
         raise PhotoNotFound(photo_id)
     region = region or settings.MRA_REGION
     with aws_call(region, f"get photo {photo_id}"):
-        item = photos_table(region).get_item(Key={"pk": photo_pk(photo_id), "sk": META}).get("Item")
+        # Consistent: the page a user is sent to right after an upload must find it.
+        item = (
+            photos_table(region)
+            .get_item(Key={"pk": photo_pk(photo_id), "sk": META}, ConsistentRead=True)
+            .get("Item")
+        )
     if not item:
         raise PhotoNotFound(photo_id)
     return photo_from_item(item)
@@ -105,6 +110,7 @@ def comment_list(
         KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
         ExpressionAttributeValues={":pk": photo_pk(photo_id), ":prefix": COMMENT_PREFIX},
         ScanIndexForward=True,
+        ConsistentRead=True,
     )
     return Page(results=[comment_from_item(item) for item in items], next_cursor=next_cursor)
 
