@@ -33,7 +33,6 @@ REQUIRED_OUTPUTS = (
     "UserPoolClientId",
     "OperatorsGroupName",
     "SiteRoleArn",
-    "CertificateArn",
     "RegionUrl",
 )
 
@@ -173,8 +172,6 @@ def settings_update(
                 "extends": "base",
                 "aws_region": own["Region"],
                 "role_arn": own["SiteRoleArn"],
-                "certificate_arn": own["CertificateArn"],
-                "domain": _host(own["RegionUrl"]),
                 "s3_bucket": f"{updated['base']['project_name']}-zappa-{account}-{own['Region']}",
                 "environment_variables": stage_environment(
                     stage=stage, domain=domain, primary=primary, secondary=secondary

@@ -134,13 +134,20 @@ def _stage_env(stage: str) -> dict[str, str]:
     }
 
 
+def _regional_host(stage: str) -> str:
+    """REGION.DomainName, the name API Gateway serves this stage under."""
+    env = _stage(stage)["environment_variables"]
+    urls = dict(pair.split("=", 1) for pair in env["MRA_REGION_URLS"].split(","))
+    return urls[env["MRA_REGION"]].split("://", 1)[1]
+
+
 def _healthz_event(stage: str) -> dict:
     """What API Gateway hands the function for GET /healthz on the regional name."""
     return {
         "resource": "/{proxy+}",
         "path": "/healthz",
         "httpMethod": "GET",
-        "headers": {"Host": _stage(stage)["domain"], "X-Forwarded-Proto": "https"},
+        "headers": {"Host": _regional_host(stage), "X-Forwarded-Proto": "https"},
         "multiValueHeaders": {},
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
