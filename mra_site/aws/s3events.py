@@ -103,9 +103,11 @@ def queue_delete(*, region: str, url: str, receipt_handles: list[str]) -> None:
             )
 
 
-def queue_depth(*, region: str, url: str) -> int:
-    """Messages waiting or received but not yet deleted."""
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+def queue_depth(*, region: str, url: str, in_flight: bool = True) -> int:
+    """Messages waiting, plus (with `in_flight`) those received but not yet deleted."""
+    names = ["ApproximateNumberOfMessages"]
+    if in_flight:
+        names.append("ApproximateNumberOfMessagesNotVisible")
     with aws_call(region, "queue depth"):
         attributes = client("sqs", region).get_queue_attributes(QueueUrl=url, AttributeNames=names)[
             "Attributes"

@@ -87,7 +87,7 @@ class Sweeper:
         self.direction = direction
         self.queue_url: str | None = None
         self.lock = threading.Lock()
-        self.result: tuple[list[DeleteMarker], float, int] | AwsError | None = None
+        self.result: tuple[list[DeleteMarker], float, int, float] | AwsError | None = None
         self.thread: threading.Thread | None = None
         self.previous = 0.0
 
@@ -98,7 +98,7 @@ class Sweeper:
             )
             self.thread.start()
 
-    def take(self) -> tuple[list[DeleteMarker], float, int] | AwsError | None:
+    def take(self) -> tuple[list[DeleteMarker], float, int, float] | AwsError | None:
         with self.lock:
             result, self.result = self.result, None
         return result
@@ -109,11 +109,14 @@ class Sweeper:
             started = time.time()
             try:
                 latest = s3events.delete_markers_latest(region=source, bucket=media_bucket(source))
-                depth = s3events.queue_depth(region=source, url=self.queue_url or "")
-                result: tuple[list[DeleteMarker], float, int] | AwsError = (
+                depth = s3events.queue_depth(
+                    region=source, url=self.queue_url or "", in_flight=False
+                )
+                result: tuple[list[DeleteMarker], float, int, float] | AwsError = (
                     latest,
                     self.previous,
                     depth,
+                    started,
                 )
                 self.previous = started
             except AwsError as exc:
@@ -169,6 +172,7 @@ class MediaReplication:
         self.messages: OrderedDict[str, PendingMessage] = OrderedDict()
         self.markers: list[tuple[DeleteMarker, float]] = []
         self.queue_depth = 0
+        self.swept_at = 0.0
         self.pool = ThreadPoolExecutor(
             max_workers=APPLY_THREADS, thread_name_prefix=f"media {direction}"
         )
@@ -205,7 +209,8 @@ class MediaReplication:
                 )
         self._take_sweep()
         self.stats.pending = self._pending()
-        self.stats.polled_at = time.time()
+        # Delete markers and the queue's depth are only as fresh as the last sweep.
+        self.stats.polled_at = self.swept_at or None
 
     def _take_sweep(self) -> None:
         sweep = self.sweeper.take()
@@ -213,7 +218,7 @@ class MediaReplication:
             return
         if isinstance(sweep, AwsError):
             raise sweep
-        latest, previous_sweep, depth = sweep
+        latest, previous_sweep, depth, self.swept_at = sweep
         current_ids = {marker.version_id for marker in latest}
         done = set(self.checkpoint.get("markers_done", [])) & current_ids
         self.checkpoint["markers_done"] = sorted(done)
@@ -229,8 +234,9 @@ class MediaReplication:
         self.queue_depth = depth
 
     def _pending(self) -> int:
-        # Received messages are counted by the queue as not visible until deleted.
-        return max(self.queue_depth, len(self.messages)) + len(self.markers)
+        # Messages waiting at the last sweep may since have been received and
+        # counted again: pending errs on the high side for at most a sweep.
+        return self.queue_depth + len(self.messages) + len(self.markers)
 
     def apply_due(self, control: Control) -> bool:
         """Apply due changes, different keys in parallel and each key's changes in order;
@@ -265,7 +271,6 @@ class MediaReplication:
         )
         for message_id, _ in done:
             del self.messages[message_id]
-        self.queue_depth = max(0, self.queue_depth - len(done))
         for marker, seen in markers:
             if marker.version_id not in failed:
                 self.checkpoint.setdefault("markers_done", []).append(marker.version_id)
