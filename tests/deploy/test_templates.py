@@ -208,6 +208,13 @@ def test_alarms_cover_replication_latency_and_the_sites_5xx():
         if d["Name"] == "TableName"
     }
     assert {"${TablePrefix}state", "${TablePrefix}photos", "${TablePrefix}canary"} <= watched_tables
+    # An alarm whose unit differs from the metric's never sees a data point.
+    metric_units = {("AWS/DynamoDB", "ReplicationLatency"): "Milliseconds"}
+    for alarm in alarms:
+        props = alarm["Properties"]
+        expected = metric_units.get((props["Namespace"], props["MetricName"]))
+        if expected:
+            assert props["Unit"] == expected
 
 
 def test_cognito_matches_what_the_app_signs_in_with():
