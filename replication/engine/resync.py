@@ -31,9 +31,19 @@ class ResyncResult:
 
 
 def region_resync(
-    *, source: str, target: str, report: Callable[[str], None] = lambda _: None
+    *,
+    source: str,
+    target: str,
+    authoritative: bool = False,
+    report: Callable[[str], None] = lambda _: None,
 ) -> ResyncResult:
-    """Copy every item and current object of `source` into `target`."""
+    """Copy every item and current object of `source` into `target`.
+
+    With `authoritative` (a target that came back empty), the source's items
+    replace the target's whatever their stamps: anything the target holds was
+    written after it came back (its bootstrap seeds), and must not win over
+    the data it lost.
+    """
     result = ResyncResult()
     for spec in TABLES:
         for item in streams.table_items(region=source, table=spec.name):
@@ -41,13 +51,17 @@ def region_resync(
             item.pop(streams.REPLICA_DELETE_FLAG, None)
             item.setdefault("mra_written_at", {"N": "0"})
             item.setdefault("mra_region", {"S": source})
-            written = streams.item_put_if_newer(
-                region=target,
-                table=spec.name,
-                hash_key=spec.hash_key,
-                item=item,
-                written_at=int(item["mra_written_at"]["N"]),
-            )
+            if authoritative:
+                streams.item_put(region=target, table=spec.name, item=item)
+                written = True
+            else:
+                written = streams.item_put_if_newer(
+                    region=target,
+                    table=spec.name,
+                    hash_key=spec.hash_key,
+                    item=item,
+                    written_at=int(item["mra_written_at"]["N"]),
+                )
             if written:
                 result.items_written += 1
             else:

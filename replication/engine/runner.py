@@ -2,6 +2,7 @@
 checkpoint and status file, so a region that is down stalls only the work
 that needs it."""
 
+import dataclasses
 import logging
 import os
 import threading
@@ -39,25 +40,46 @@ def status_file(direction: Direction) -> str:
 
 
 class ResyncRequests:
-    """Regions that came back empty and wait for a full copy; kept in a file so a
-    request made just before a crash is not forgotten."""
+    """Regions that came back empty and wait for a full copy, and when each copy
+    finished; kept in a file so a request made just before a crash is not forgotten."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
 
+    def _read(self) -> dict:
+        data = json_read(RESYNC_FILE, {})
+        return data if isinstance(data, dict) else {}
+
     def add(self, region: str) -> None:
         with self.lock:
-            regions = set(json_read(RESYNC_FILE, []))
-            regions.add(region)
-            json_write(RESYNC_FILE, sorted(regions))
+            data = self._read()
+            data["pending"] = sorted({*data.get("pending", []), region})
+            json_write(RESYNC_FILE, data)
 
     def pending(self, region: str) -> bool:
         with self.lock:
-            return region in json_read(RESYNC_FILE, [])
+            return region in self._read().get("pending", [])
 
-    def done(self, region: str) -> None:
+    def done(self, region: str, *, finished_at: float) -> None:
         with self.lock:
-            json_write(RESYNC_FILE, sorted(set(json_read(RESYNC_FILE, [])) - {region}))
+            data = self._read()
+            data["pending"] = sorted(set(data.get("pending", [])) - {region})
+            data.setdefault("finished", {})[region] = finished_at
+            json_write(RESYNC_FILE, data)
+
+    def started(self, region: str, *, at: float) -> None:
+        with self.lock:
+            data = self._read()
+            data.setdefault("started", {})[region] = at
+            json_write(RESYNC_FILE, data)
+
+    def started_at(self, region: str) -> float:
+        with self.lock:
+            return float(self._read().get("started", {}).get(region, 0.0))
+
+    def finished_at(self, region: str) -> float:
+        with self.lock:
+            return float(self._read().get("finished", {}).get(region, 0.0))
 
 
 class ControlReader:
@@ -130,6 +152,15 @@ class DirectionWorker(threading.Thread):
         }
         # Read again after polling, so that a control set before a write always governs it.
         control = self.controls.get(self.direction)
+        rebuilding = self.resyncs.pending(self.direction.source)
+        for table in self.tables:
+            table.rebuilt(
+                in_progress=rebuilding, finished_at=self.resyncs.finished_at(self.direction.source)
+            )
+        if rebuilding:
+            # Until the source holds the other region's data again, what it
+            # writes (bootstrap seeds of an empty region) must not spread.
+            control = dataclasses.replace(control, paused=True)
         progressed = False
         for dataset in [*others, *heartbeat]:
             if not all(healthy.values()) and dataset in heartbeat:
@@ -151,13 +182,18 @@ class DirectionWorker(threading.Thread):
         if isinstance(dataset, MediaReplication):
             dataset.poll(control)
         elif dataset.poll():
+            source = self.direction.source
+            covered = dataset.stream_created_at() < self.resyncs.started_at(source)
             logger.warning(
-                "%s: stream of %s was replaced; %s came back empty, re-synchronising",
+                "%s: stream of %s was replaced; %s came back empty%s",
                 self.direction,
                 dataset.spec.name,
-                self.direction.source,
+                source,
+                "" if covered else ", re-synchronising it",
             )
-            self.resyncs.add(self.direction.source)
+            if not covered:
+                # A copy that started after this table was re-created filled it already.
+                self.resyncs.add(source)
 
     def _guarded(self, dataset: "Dataset", action: Callable[[], object]) -> tuple[bool, object]:
         """(True, result), or (False, None) with the error recorded and the dataset reset."""
@@ -173,15 +209,18 @@ class DirectionWorker(threading.Thread):
     def _resync(self) -> bool:
         source, target = self.direction.source, self.direction.target
         started = time.time()
+        self.resyncs.started(target, at=started)
         self.resync_state = {"state": "running", "started_at": _iso(started)}
         self.write_status(force=True)
         try:
-            result = region_resync(source=source, target=target, report=logger.info)
+            result = region_resync(
+                source=source, target=target, authoritative=True, report=logger.info
+            )
         except AwsError as exc:
             self.resync_state = {"state": "failed", "error": str(exc), "at": _iso(time.time())}
             logger.warning("%s: re-synchronisation failed: %s", self.direction, exc)
             return False
-        self.resyncs.done(target)
+        self.resyncs.done(target, finished_at=time.time())
         self.resync_state = {
             "state": "done",
             "started_at": _iso(started),

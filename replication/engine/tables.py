@@ -4,6 +4,7 @@ import json
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from mra_site.aws import streams
@@ -80,6 +81,27 @@ class TableReplication:
         self.stats.polled_at = time.time()
         return replaced
 
+    def stream_created_at(self) -> float:
+        """When the current stream was created, from its label (a UTC timestamp)."""
+        label = self.checkpoint.get("stream_arn", "").rpartition("/stream/")[2]
+        try:
+            created = datetime.fromisoformat(label)
+        except ValueError:
+            return time.time()
+        return created.replace(tzinfo=created.tzinfo or UTC).timestamp()
+
+    def rebuilt(self, *, in_progress: bool, finished_at: float) -> None:
+        """Once the source region, back empty, holds the other region's data again,
+        its records from before that moment are dropped: they are its bootstrap
+        and the copy itself, and the copy's source is authoritative."""
+        if self.checkpoint.get("rebuilding") and not in_progress and finished_at:
+            self.checkpoint["discard_before"] = finished_at
+            del self.checkpoint["rebuilding"]
+
+    def _discarded(self, record: dict[str, Any]) -> bool:
+        limit = self.checkpoint.get("discard_before", 0.0)
+        return bool(limit) and record["dynamodb"]["ApproximateCreationDateTime"].timestamp() < limit
+
     def apply_due(self, control: Control) -> bool:
         """Apply the buffered records whose delay has passed; True if any.
 
@@ -91,7 +113,7 @@ class TableReplication:
         now = time.time()
         batch: list[tuple[str, dict[str, Any], bool]] = []
         for shard_id, record in self.buffer:
-            echo = self._is_echo(record)
+            echo = self._is_echo(record) or self._discarded(record)
             due = now >= record_origin_time(record) + control.delay_seconds
             if len(batch) >= APPLY_BATCH or (not echo and (control.paused or not due)):
                 break
@@ -163,6 +185,8 @@ class TableReplication:
             # A new stream means the table was re-created: start at its beginning.
             self.checkpoint.clear()
             self.checkpoint.update({"stream_arn": arn, "shards": {}})
+            if previous is not None:
+                self.checkpoint["rebuilding"] = True
             self.buffer.clear()
         shards = self.checkpoint["shards"]
         self.iterators = {

@@ -2,7 +2,12 @@ import threading
 import time
 from collections import Counter
 
+from django.conf import settings
+
+from mra_site.aws.clients import dynamodb_table
+from mra_site.aws.dynamodb import write_stamp
 from mra_site.bootstrap import bootstrap_region
+from mra_site.resources import table_name
 from replication.status import replication_status_get
 from tests.conftest import PRIMARY, SECONDARY
 
@@ -65,6 +70,9 @@ def test_a_region_that_comes_back_empty_is_caught_up(replicator, aws):
         lambda: photo_get(SECONDARY, before) and object_get(SECONDARY, f"media/{before}.jpg")
     )
 
+    state_put(PRIMARY, "before the outage")
+    eventually(lambda: state_reason(SECONDARY) == "before the outage")
+
     aws[SECONDARY].stop()
     photo_put(PRIMARY, during, "during the outage")
     object_put(PRIMARY, f"media/{during}.jpg", b"during", ContentType="image/jpeg")
@@ -80,3 +88,18 @@ def test_a_region_that_comes_back_empty_is_caught_up(replicator, aws):
     eventually(
         lambda: photo_get(PRIMARY, after), timeout=20, what="new stream of the returned region"
     )
+    # The returned region's bootstrap seeded a newer state item; the survivor's wins.
+    assert state_reason(SECONDARY) == "before the outage"
+    assert state_reason(PRIMARY) == "before the outage"
+
+
+def state_put(region: str, reason: str) -> None:
+    table = dynamodb_table(region, table_name("state"))
+    item = table.get_item(Key={"app_id": settings.MRA_APP_ID}, ConsistentRead=True)["Item"]
+    table.put_item(Item={**item, "reason": reason, **write_stamp(region)})
+
+
+def state_reason(region: str) -> str | None:
+    table = dynamodb_table(region, table_name("state"))
+    item = table.get_item(Key={"app_id": settings.MRA_APP_ID}, ConsistentRead=True).get("Item")
+    return item and item["reason"]
