@@ -43,7 +43,14 @@ class Stack:
         self.timeout = timeout
 
     def request(
-        self, method: str, region: str, path: str, *, token: str | None = None, **kwargs: Any
+        self,
+        method: str,
+        region: str,
+        path: str,
+        *,
+        token: str | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
     ) -> Answer:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         try:
@@ -51,7 +58,7 @@ class Stack:
                 method,
                 f"{self.urls[region]}{path}",
                 headers=headers,
-                timeout=self.timeout,
+                timeout=timeout or self.timeout,
                 **kwargs,
             )
         except requests.RequestException as exc:

@@ -12,6 +12,8 @@ from .regionctl import RegionProcesses
 from .writers import Ack, Writer
 
 TRANSITION_TIMEOUT = 60.0
+# A transition checks the drain and writes both regions: give it longer than a write.
+TRANSITION_REQUEST_TIMEOUT = 15.0
 SETTLE_TIMEOUT = 30.0
 
 
@@ -140,6 +142,7 @@ class Drill:
                 via,
                 "/api/state",
                 token=self._operator_token(via),
+                timeout=TRANSITION_REQUEST_TIMEOUT,
                 json={
                     "state": target,
                     "expected_version": state["version"],

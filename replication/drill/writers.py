@@ -29,7 +29,7 @@ class Attempt:
     at: float
 
 
-@dataclass
+@dataclass(eq=False)
 class Writer(threading.Thread):
     number: int
     stack: Stack
