@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from . import selectors, services
 from .errors import PhotoError
-from .images import too_large
+from .images import declared_length_check
 from .serializers import (
     CommentCreateSerializer,
     CommentPageSerializer,
@@ -23,9 +23,6 @@ from .serializers import (
     photo_data,
 )
 
-# Room for the multipart boundaries and the title around the file itself.
-MULTIPART_OVERHEAD = 64 * 1024
-
 PAGE_PARAMETERS = [
     OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100, default 24"),
     OpenApiParameter("cursor", OpenApiTypes.STR, description="next_cursor of the previous page"),
@@ -34,16 +31,6 @@ PAGE_PARAMETERS = [
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorSerializer) for code in codes}
-
-
-def body_size_check(request: Request) -> None:
-    """Refuse an oversized upload from its declared length, before reading the body."""
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > settings.MRA_PHOTO_MAX_BYTES + MULTIPART_OVERHEAD:
-        raise too_large(settings.MRA_PHOTO_MAX_BYTES)
 
 
 class PhotosAPIView(APIView):
@@ -63,7 +50,10 @@ class PhotoListCreateAPI(PhotosAPIView):
         # Before authentication: a cookie-authenticated request has its body
         # parsed by the CSRF check.
         if request.method == "POST":
-            body_size_check(request)
+            declared_length_check(
+                content_length=request.META.get("CONTENT_LENGTH"),
+                max_bytes=settings.MRA_PHOTO_MAX_BYTES,
+            )
         super().initial(request, *args, **kwargs)
 
     @extend_schema(

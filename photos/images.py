@@ -18,6 +18,8 @@ from .errors import ImageRefused
 
 THUMBNAIL_LONGEST_SIDE = 480
 READ_CHUNK = 256 * 1024
+# Room for the multipart boundaries and the other fields around the file.
+MULTIPART_OVERHEAD = 64 * 1024
 
 FORMATS = {
     # Pillow format: (extension, content type)
@@ -56,6 +58,14 @@ def read_limited(stream: BinaryIO, *, max_bytes: int) -> bytes:
     if not data:
         raise ImageRefused("empty_file", "The file is empty. Choose a JPEG, PNG or WebP photo.")
     return data
+
+
+def declared_length_check(*, content_length: str | None, max_bytes: int) -> None:
+    """Refuse a request whose declared body length cannot hold an acceptable
+    file, before any of the body is read."""
+    declared = int(content_length) if (content_length or "").isdigit() else 0
+    if declared > max_bytes + MULTIPART_OVERHEAD:
+        raise too_large(max_bytes)
 
 
 def too_large(max_bytes: int) -> ImageRefused:

@@ -18,9 +18,8 @@ from mra_site.aws.errors import RegionUnavailable
 from routing.fencing import WriteRefused
 
 from . import selectors, services
-from .api import MULTIPART_OVERHEAD
 from .errors import ImageRefused, InvalidInput, PhotoError, PhotoNotFound
-from .images import too_large
+from .images import declared_length_check
 from .media import media_url, photo_media_arrived, placeholder_url
 from .records import Photo
 from .services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -235,17 +234,17 @@ def _upload_page(
 def upload(request: HttpRequest) -> HttpResponse:
     """An oversized body is refused from its declared length, before the CSRF
     check would read it; a refusal changes nothing, so it needs no token."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    limit = settings.MRA_PHOTO_MAX_BYTES
-    if (
-        request.method == "POST"
-        and declared.isdigit()
-        and int(declared) > limit + MULTIPART_OVERHEAD
-    ):
-        form = UploadForm(data={})
-        form.is_valid()
-        form.add_error("image", too_large(limit).detail)
-        return _upload_page(request, form, status=400)
+    if request.method == "POST":
+        try:
+            declared_length_check(
+                content_length=request.META.get("CONTENT_LENGTH"),
+                max_bytes=settings.MRA_PHOTO_MAX_BYTES,
+            )
+        except ImageRefused as exc:
+            form = UploadForm(data={})
+            form.is_valid()
+            form.add_error("image", exc.detail)
+            return _upload_page(request, form, status=400)
     return _upload_checked(request)
 
 
