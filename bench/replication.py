@@ -1,6 +1,7 @@
 """Replication benchmark: lag of the local replicator and its throughput against a bare copy loop.
 
-    .venv/bin/python bench/replication.py [--seconds 5] [--rates 10,50,100] [--backlog 400]
+    .venv/bin/python bench/replication.py [--seconds 5] [--rates 10,20,50,100] [--backlog 400]
+                                          [--kinds metadata,media]
 
 Starts two emulated regions and `manage.py replicate` of its own. For each rate,
 writes photo metadata items, then 200 KB media objects, to the primary at that
@@ -102,7 +103,7 @@ def wait_for(check, timeout: float, what: str) -> None:
     while not check():
         if time.monotonic() > deadline:
             raise SystemExit(f"{what}: not within {timeout}s")
-        time.sleep(0.1)
+        time.sleep(0.5)
 
 
 def lag_of(dataset: str) -> dict:
@@ -118,10 +119,12 @@ def wait_settled(dataset: str, expected: int) -> None:
     wait_for(settled, 120, f"{dataset} lag samples")
 
 
-def lag_phases(replicator: Replicator, rates: list[int], seconds: float) -> list[dict]:
+def lag_phases(
+    replicator: Replicator, kinds: list[str], rates: list[int], seconds: float
+) -> list[dict]:
     body = os.urandom(MEDIA_BYTES)
     rows = []
-    for kind in ("metadata", "media"):
+    for kind in kinds:
         for rate in rates:
             replicator.stop()
             replicator.start()
@@ -205,8 +208,9 @@ def throughput(backlog: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rates", default="10,50,100")
+    parser.add_argument("--rates", default="10,20,50,100")
     parser.add_argument("--backlog", type=int, default=400)
+    parser.add_argument("--kinds", default="metadata,media")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
 
@@ -227,7 +231,7 @@ def main() -> int:
             for region in emulators:
                 bootstrap_region(region=region, demo=False)
             replicator.start()
-            rows = lag_phases(replicator, rates, args.seconds)
+            rows = lag_phases(replicator, args.kinds.split(","), rates, args.seconds)
             result = {"lag": rows, "throughput": throughput(args.backlog)}
             print(json.dumps(result, indent=1))
     finally:
