@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .controls import control_as_dict, replication_controls_get
-from .status import replication_status_get
+from .status import replication_overview_get
 
 
 class IsOperator(BasePermission):
@@ -20,7 +20,7 @@ class ReplicationStatusApi(APIView):
     permission_classes = [IsOperator]
 
     def get(self, request: Request) -> Response:
-        status = replication_status_get()
+        status = replication_overview_get()
         status["controls"] = {
             name: control_as_dict(control) for name, control in replication_controls_get().items()
         }

@@ -6,8 +6,12 @@ from typing import Any
 
 from django.conf import settings
 
+from mra_site.aws import cloudwatch
 from mra_site.aws.clients import is_emulated
+from mra_site.aws.errors import AwsError
+from mra_site.resources import TABLES, media_bucket
 
+from .canary import canary_lags
 from .directions import directions_all
 from .engine.runner import status_file
 from .files import json_read
@@ -92,3 +96,32 @@ def drain_check(*, source: str, target: str, fenced_at: int) -> list[str]:
             f"the replicator has not read {', '.join(unread)} of {source} since the fence"
         )
     return reasons
+
+
+def replication_overview_get() -> dict[str, Any]:
+    """What GET /api/replication shows: locally the replicator's status, on AWS the
+    CloudWatch replication metrics; in both, each region's canary lag."""
+    if is_emulated():
+        overview = replication_status_get()
+    else:
+        overview = {"mode": "aws", "directions": {}}
+        for direction in directions_all():
+            try:
+                metrics = cloudwatch.replication_metrics(
+                    source=direction.source,
+                    target=direction.target,
+                    buckets=(media_bucket(direction.source), media_bucket(direction.target)),
+                    tables=[spec.name for spec in TABLES],
+                )
+            except AwsError as exc:
+                metrics = {"error": str(exc)}
+            overview["directions"][direction.name] = {
+                "source": direction.source,
+                "target": direction.target,
+                **metrics,
+            }
+    overview["canary"] = {
+        region: {"lag_seconds": lag.age_seconds(), "detail": lag.describe()}
+        for region, lag in canary_lags().items()
+    }
+    return overview

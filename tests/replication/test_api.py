@@ -38,3 +38,4 @@ def test_status_reports_each_direction_and_dataset(replicator, api):
     for field in ("lag_p50_seconds", "lag_p99_seconds", "pending", "last_applied_at", "last_error"):
         assert field in photos
     assert body["controls"][f"{PRIMARY}-to-{SECONDARY}"]["paused"] is False
+    assert set(body["canary"]) == {PRIMARY, SECONDARY}
