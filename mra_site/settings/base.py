@@ -90,8 +90,9 @@ MRA_AWS_MAX_ATTEMPTS = env.int("MRA_AWS_MAX_ATTEMPTS", default=2)
 # Extra bootstrap steps, each `step(*, region, demo) -> list[str]` of changes.
 MRA_BOOTSTRAP_STEPS: list[str] = [
     "routing.bootstrap.seed_state",
-    "photos.bootstrap.seed_demo_photos",
+    # Before any object is written, so that every object's event reaches the replicator.
     "replication.bootstrap.media_events",
+    "photos.bootstrap.seed_demo_photos",
 ]
 
 MRA_DEMO_USERNAME = env.str("MRA_DEMO_USERNAME", default="demo")
