@@ -60,6 +60,9 @@ class DatasetStats:
             "skipped": self.skipped,
             "last_applied_at": _iso(self.last_applied_at),
             "last_error": self.last_error or None,
+            # Still failing: no successful read since the last error.
+            "failing": bool(self.last_error_at)
+            and (self.polled_at is None or self.polled_at < self.last_error_at),
             "last_error_at": _iso(self.last_error_at),
             "polled_at": _iso(self.polled_at),
         }

@@ -88,6 +88,16 @@ def test_a_region_that_comes_back_empty_is_caught_up(replicator, aws):
     eventually(
         lambda: photo_get(PRIMARY, after), timeout=20, what="new stream of the returned region"
     )
+    eventually(
+        lambda: (
+            not any(
+                dataset["failing"]
+                for direction in replication_status_get()["directions"].values()
+                for dataset in direction["datasets"].values()
+            )
+        ),
+        what="every dataset healthy again",
+    )
     # The returned region's bootstrap seeded a newer state item; the survivor's wins.
     assert state_reason(SECONDARY) == "before the outage"
     assert state_reason(PRIMARY) == "before the outage"
