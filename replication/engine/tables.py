@@ -52,6 +52,7 @@ class TableReplication:
         self.stats = DatasetStats()
         self.buffer: deque[tuple[str, dict[str, Any]]] = deque()
         self.iterators: dict[str, str | None] = {}
+        self.read_positions: dict[str, str] = {}  # last sequence number read, per shard
         self.checked_at = 0.0
         self.pool = ThreadPoolExecutor(
             max_workers=APPLY_THREADS, thread_name_prefix=f"{spec.key} {direction}"
@@ -61,6 +62,7 @@ class TableReplication:
         """Forget what was read ahead; the next poll re-reads from the checkpoint."""
         self.buffer.clear()
         self.iterators = {}
+        self.read_positions = {}
 
     def poll(self) -> bool:
         """Read new records; True when the source stream was replaced (region came back empty)."""
@@ -76,6 +78,7 @@ class TableReplication:
                 self.iterators[shard_id] = iterator
                 if not records:
                     break
+                self.read_positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
         self.stats.pending = self._pending()
         self.stats.pending_exact = len(self.buffer) < BUFFER_LIMIT
         self.stats.polled_at = time.time()
@@ -179,22 +182,23 @@ class TableReplication:
                 region=self.direction.source,
             )
         previous = self.checkpoint.get("stream_arn")
-        if previous == arn and self.iterators:
-            return False
         if previous != arn:
             # A new stream means the table was re-created: start at its beginning.
             self.checkpoint.clear()
             self.checkpoint.update({"stream_arn": arn, "shards": {}})
             if previous is not None:
                 self.checkpoint["rebuilding"] = True
-            self.buffer.clear()
-        shards = self.checkpoint["shards"]
+            self.reset()
+        # Open iterators are replaced too, just after what was read: one can go
+        # stale while its stream lives on (the emulator swaps a table's shard
+        # when it undoes a cancelled transaction), and this costs a call a shard.
+        after = {**self.checkpoint["shards"], **self.read_positions}
         self.iterators = {
             shard_id: streams.shard_iterator_get(
                 region=self.direction.source,
                 stream_arn=arn,
                 shard_id=shard_id,
-                after_sequence=shards.get(shard_id),
+                after_sequence=after.get(shard_id),
             )
             for shard_id in streams.stream_shard_ids(region=self.direction.source, stream_arn=arn)
         }
