@@ -1,3 +1,5 @@
+import pytest
+
 from mra_site.aws.dynamodb import write_stamp
 from tests.conftest import PRIMARY, SECONDARY
 
@@ -79,3 +81,24 @@ def test_a_delete_does_not_remove_a_newer_write_in_the_other_region(replicator, 
     )
     settle()
     assert photo_get(SECONDARY, photo_id)["title"] == "rewritten after the delete"
+
+
+def test_writes_after_a_cancelled_transaction_still_replicate(replicator):
+    from mra_site.aws.dynamodb import serialize, transact_write
+    from mra_site.aws.errors import ConditionFailed
+    from mra_site.resources import table_name
+
+    first, after = new_id(), new_id()
+    photo_put(PRIMARY, first, "before")
+    eventually(lambda: photo_get(SECONDARY, first))
+    refused = {
+        "Put": {
+            "TableName": table_name("photos"),
+            "Item": serialize({"pk": f"PHOTO#{new_id()}", "sk": "META", **write_stamp(PRIMARY)}),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
+    with pytest.raises(ConditionFailed):
+        transact_write(region=PRIMARY, items=[refused], action="refused write")
+    photo_put(PRIMARY, after, "after a refused transaction")
+    eventually(lambda: photo_get(SECONDARY, after), what="a write after the refused transaction")
