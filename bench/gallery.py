@@ -155,8 +155,9 @@ def main() -> int:
             MRA_REGION=PRIMARY,
             MRA_AWS_ENDPOINTS={region: e.url for region, e in emulators.items()},
             # The emulator answers a GSI query by scanning the table: at 10,000
-            # photos one query can outlast the site's 4 s read timeout.
+            # photos one query can outlast the site's timeouts on a busy machine.
             MRA_AWS_READ_TIMEOUT=60.0,
+            MRA_AWS_CONNECT_TIMEOUT=10.0,
         ):
             clear_client_cache()
             for region in emulators:
