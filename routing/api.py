@@ -7,6 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mra_site.aws.errors import ResourceMissing
+
 from .selectors import routing_history_list, routing_state_get, routing_state_public
 from .services import TransitionRefused, routing_state_transition
 from .states import RoutingState
@@ -111,10 +113,18 @@ class StateAPI(APIView):
         return super().get_authenticators()
 
     @extend_schema(
-        responses={200: StateSerializer}, summary="The routing state, from this region's replica"
+        responses={200: StateSerializer, 503: ERROR},
+        summary="The routing state, from this region's replica",
     )
     def get(self, request: Request) -> Response:
-        record = routing_state_get(region=settings.MRA_REGION)
+        try:
+            record = routing_state_get(region=settings.MRA_REGION)
+        except ResourceMissing as exc:
+            return Response(
+                {"error": "state_missing", "detail": str(exc)},
+                status=503,
+                headers={"Retry-After": "5"},
+            )
         response = Response(routing_state_public(record=record, serving_region=settings.MRA_REGION))
         response["Cache-Control"] = STATE_CACHE_CONTROL
         # The other region's pages fall back to this answer when their own

@@ -172,3 +172,14 @@ def test_responses_match_the_published_schema(aws, client, tokens):
     history = client.get("/api/state/history", **bearer(tokens["operator"]))
     assert len(history.json()["results"]) == 3
     schema.check("GET", "/api/state/history", history)
+
+
+def test_a_region_without_a_state_record_says_how_to_fix_it(aws, client):
+    from mra_site.aws.clients import dynamodb_table
+    from mra_site.resources import table_name
+
+    dynamodb_table(PRIMARY, table_name("state")).delete_item(Key={"app_id": "mra"})
+    response = client.get("/api/state")
+    assert response.status_code == 503
+    assert response.json()["error"] == "state_missing"
+    assert "mra_bootstrap" in response.json()["detail"]
