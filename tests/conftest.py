@@ -1,6 +1,7 @@
 """Two emulated AWS regions (and, for end-to-end tests, two regional sites),
 started once per test session on free ports; clean resources for every test."""
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from mra_site.aws.clients import clear_client_cache
+from mra_site.aws.clients import clear_client_cache, region_breaker
 from mra_site.aws.cognito import clear_pool_cache
 from mra_site.bootstrap import bootstrap_region
 from tests.support.processes import Emulator, Site
@@ -33,6 +34,7 @@ def _clear_caches() -> None:
     from accounts.tokens import jwks_cache
     from routing.selectors import clear_state_cache
 
+    region_breaker.reset()
     clear_pool_cache()
     clear_state_cache()
     jwks_cache.clear()
@@ -70,9 +72,15 @@ def aws(emulators) -> Iterator[dict[str, Emulator]]:
     for region in emulators:
         bootstrap_region(region=region, demo=False)
     yield emulators
+    restarted = False
     for emulator in emulators.values():
         if emulator.proc is None:
             emulator.start()
+            restarted = True
+    if restarted:
+        # Site processes that saw the region down wait out their cooldown
+        # before asking it again.
+        time.sleep(settings.MRA_AWS_REGION_COOLDOWN)
 
 
 @pytest.fixture

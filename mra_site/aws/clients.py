@@ -5,6 +5,8 @@ one per (service, region) and reuses it; boto3 clients are thread-safe.
 """
 
 import functools
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -119,15 +121,17 @@ _INVALID_CODES = {
 }
 
 
+_UNANSWERED = (
+    botocore.exceptions.EndpointConnectionError,
+    botocore.exceptions.ConnectTimeoutError,
+    botocore.exceptions.ReadTimeoutError,
+    botocore.exceptions.ConnectionClosedError,
+)
+
+
 def translate(exc: Exception, *, region: str, action: str) -> AwsError:
     """Turn a botocore exception into the project's exception for it."""
-    if isinstance(
-        exc,
-        botocore.exceptions.EndpointConnectionError
-        | botocore.exceptions.ConnectTimeoutError
-        | botocore.exceptions.ReadTimeoutError
-        | botocore.exceptions.ConnectionClosedError,
-    ):
+    if isinstance(exc, _UNANSWERED):
         return RegionUnavailable(f"{action}: region {region} did not answer ({exc})", region=region)
     if isinstance(exc, botocore.exceptions.ClientError):
         error = exc.response.get("Error", {})
@@ -154,13 +158,68 @@ def translate(exc: Exception, *, region: str, action: str) -> AwsError:
 AWS_EXCEPTIONS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
 
 
+class RegionBreaker:
+    """Remembers, per process, a region that just did not answer.
+
+    A region that is down (or hung: its connections open, then nothing comes
+    back) costs every call the full read timeout. After one such failure the
+    region's calls fail at once for MRA_AWS_REGION_COOLDOWN seconds, then one
+    call is let through to find out whether it is back, so that a forced
+    failover or a page that reads both regions is not held up call by call.
+    """
+
+    def __init__(self) -> None:
+        self._down_until: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+
+    def check(self, region: str, action: str) -> None:
+        key = (region, endpoint_for(region))
+        until = self._down_until.get(key)
+        if until is None:
+            return
+        now = time.monotonic()
+        if now < until:
+            raise RegionUnavailable(
+                f"{action}: region {region} did not answer moments ago; not asked again for "
+                f"{until - now:.1f} s",
+                region=region,
+            )
+        with self._lock:
+            # Half-open: this caller probes, the others keep failing fast meanwhile.
+            if self._down_until.get(key) == until:
+                self._down_until[key] = now + settings.MRA_AWS_REGION_COOLDOWN
+
+    def failed(self, region: str) -> None:
+        with self._lock:
+            self._down_until[(region, endpoint_for(region))] = (
+                time.monotonic() + settings.MRA_AWS_REGION_COOLDOWN
+            )
+
+    def succeeded(self, region: str) -> None:
+        key = (region, endpoint_for(region))
+        if key in self._down_until:
+            with self._lock:
+                self._down_until.pop(key, None)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._down_until.clear()
+
+
+region_breaker = RegionBreaker()
+
+
 @contextmanager
 def aws_call(region: str, action: str) -> Iterator[None]:
     """Run AWS calls, raising the project's exceptions instead of botocore's."""
+    region_breaker.check(region, action)
     try:
         yield
     except AWS_EXCEPTIONS as exc:
+        if isinstance(exc, _UNANSWERED):
+            region_breaker.failed(region)
         raise translate(exc, region=region, action=action) from exc
+    region_breaker.succeeded(region)
 
 
 def call(region: str, action: str, fn: Callable[..., Any], /, **kwargs: Any) -> Any:

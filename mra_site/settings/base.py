@@ -84,8 +84,10 @@ MRA_DRAIN_CHECKS: list[str] = []
 MRA_HEALTH_TIMEOUT_SECONDS = env.float("MRA_HEALTH_TIMEOUT_SECONDS", default=1.5)
 
 MRA_AWS_CONNECT_TIMEOUT = env.float("MRA_AWS_CONNECT_TIMEOUT", default=1.5)
-MRA_AWS_READ_TIMEOUT = env.float("MRA_AWS_READ_TIMEOUT", default=4.0)
+MRA_AWS_READ_TIMEOUT = env.float("MRA_AWS_READ_TIMEOUT", default=2.5)
 MRA_AWS_MAX_ATTEMPTS = env.int("MRA_AWS_MAX_ATTEMPTS", default=2)
+# After a region did not answer, its calls fail at once for this long.
+MRA_AWS_REGION_COOLDOWN = env.float("MRA_AWS_REGION_COOLDOWN", default=3.0)
 
 # Extra bootstrap steps, each `step(*, region, demo) -> list[str]` of changes.
 MRA_BOOTSTRAP_STEPS: list[str] = [

@@ -40,6 +40,32 @@ def test_a_dead_region_fails_fast_with_the_project_exception(aws, settings):
     assert info.value.region == PRIMARY
 
 
+def test_a_region_that_did_not_answer_is_not_asked_again_during_its_cooldown(aws, settings):
+    settings.MRA_AWS_REGION_COOLDOWN = 30
+    settings.MRA_AWS_ENDPOINTS = {**settings.MRA_AWS_ENDPOINTS, PRIMARY: "http://127.0.0.1:9"}
+    with pytest.raises(RegionUnavailable), aws_call(PRIMARY, "list tables"):
+        client("dynamodb", PRIMARY).list_tables()
+    with pytest.raises(RegionUnavailable, match="not asked again"), aws_call(PRIMARY, "list"):
+        raise AssertionError("the call must not be attempted")
+    # The other region, and the region at another endpoint, are asked as usual.
+    with aws_call(SECONDARY, "list tables"):
+        client("dynamodb", SECONDARY).list_tables()
+    settings.MRA_AWS_ENDPOINTS = {**settings.MRA_AWS_ENDPOINTS, PRIMARY: aws[PRIMARY].url}
+    with aws_call(PRIMARY, "list tables"):
+        client("dynamodb", PRIMARY).list_tables()
+
+
+def test_a_region_is_asked_again_once_its_cooldown_has_passed(aws, settings):
+    settings.MRA_AWS_REGION_COOLDOWN = 0.2
+    settings.MRA_AWS_ENDPOINTS = {**settings.MRA_AWS_ENDPOINTS, PRIMARY: "http://127.0.0.1:9"}
+    with pytest.raises(RegionUnavailable), aws_call(PRIMARY, "list tables"):
+        client("dynamodb", PRIMARY).list_tables()
+    time.sleep(0.3)
+    with pytest.raises(RegionUnavailable) as info, aws_call(PRIMARY, "list tables"):
+        client("dynamodb", PRIMARY).list_tables()
+    assert "not asked again" not in str(info.value)
+
+
 def test_missing_resources_become_resource_missing(aws):
     with pytest.raises(ResourceMissing), aws_call(PRIMARY, "head bucket"):
         client("s3", PRIMARY).head_object(Bucket="mra-media-us-east-1", Key="nope")
