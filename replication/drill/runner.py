@@ -48,6 +48,7 @@ class DrillReport:
     at_risk: dict[str, Any] | None = None
     loss_matches_at_risk: bool | None = None
     lag_seconds: dict[str, float | None] = field(default_factory=dict)
+    replication_lag_p99: dict[str, float | None] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -85,6 +86,8 @@ class DrillReport:
                 ", ".join(f"{k} {_secs(v)}" for k, v in self.lag_seconds.items()),
             )
         )
+        for name, value in sorted(self.replication_lag_p99.items()):
+            rows.append((f"replication lag p99 {name}", _secs(value)))
         for error in self.errors:
             rows.append(("error", error))
         width = max(len(label) for label, _ in rows)
@@ -165,13 +168,37 @@ class Drill:
 
     # --- measuring ---------------------------------------------------------
     def _sample_lag(self) -> None:
+        """The largest canary lag each region reported while the drill ran."""
         while not self.stop.wait(0.5):
-            for region in self.lags:
-                answer = self.stack.request("GET", region, "/api/state")
-                lag = answer.body.get("canary_lag_seconds") if answer.ok else None
-                if isinstance(lag, int | float):
-                    current = self.lags[region]
-                    self.lags[region] = lag if current is None else max(current, lag)
+            for region in self.stack.urls:
+                try:
+                    token = self._operator_token(region)
+                except StackUnavailable:
+                    continue
+                answer = self.stack.request("GET", region, "/api/replication", token=token)
+                if not answer.ok:
+                    continue
+                for lag_region, lag in (answer.body.get("canary") or {}).items():
+                    seconds = (lag or {}).get("lag_seconds")
+                    if isinstance(seconds, int | float):
+                        current = self.lags.get(lag_region)
+                        self.lags[lag_region] = (
+                            seconds if current is None else max(current, seconds)
+                        )
+
+    def replication_lag(self) -> dict[str, float | None]:
+        """p99 replication lag per direction and dataset over the last five minutes."""
+        for region in self.stack.urls:
+            answer = self.stack.request(
+                "GET", region, "/api/replication", token=self._operator_token(region)
+            )
+            if answer.ok:
+                return {
+                    f"{name} {dataset}": stats.get("lag_p99_seconds")
+                    for name, direction in (answer.body.get("directions") or {}).items()
+                    for dataset, stats in (direction.get("datasets") or {}).items()
+                }
+        return {}
 
     def _all_acks(self) -> list[Ack]:
         return [ack for writer in self.writers for ack in writer.acks]
@@ -270,6 +297,7 @@ class Drill:
         missing = self.settle([self.primary, self.secondary], acks)
         report.missing_after_settle = {region: len(m) for region, m in missing.items()}
         report.lag_seconds = dict(self.lags)
+        report.replication_lag_p99 = self.replication_lag()
         return report
 
     def _planned_failover(self) -> Phase:
