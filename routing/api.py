@@ -1,5 +1,7 @@
 """The state API of DESIGN.md: thin views over the routing services and selectors."""
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers
@@ -8,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mra_site.aws.errors import ResourceMissing
+from replication.drain import AtRisk
 
 from .selectors import routing_history_list, routing_state_get, routing_state_public
 from .services import TransitionRefused, routing_state_transition
@@ -58,7 +61,10 @@ class TransitionResultSerializer(StateSerializer):
         "AtRisk",
         {
             "summary": serializers.CharField(),
+            "source_region": serializers.CharField(),
+            "since": serializers.CharField(allow_null=True),
             "writes": serializers.ListField(child=serializers.CharField()),
+            "complete": serializers.BooleanField(),
         },
         required=False,
     )
@@ -167,8 +173,24 @@ class StateAPI(APIView):
         if result.drain:
             body["drain"] = result.drain.summary()
         if result.at_risk:
-            body["at_risk"] = {"summary": result.at_risk.summary(), "writes": result.at_risk.writes}
+            body["at_risk"] = at_risk_data(result.at_risk)
         return Response(body)
+
+
+def at_risk_data(at_risk: AtRisk) -> dict:
+    """What a forced promotion may have lost: writes made in the old region after `since`."""
+    since = (
+        datetime.fromtimestamp(at_risk.since_us / 1_000_000, tz=UTC).isoformat()
+        if at_risk.since_us
+        else None
+    )
+    return {
+        "summary": at_risk.summary(),
+        "source_region": at_risk.source,
+        "since": since,
+        "writes": at_risk.writes,
+        "complete": at_risk.complete,
+    }
 
 
 class StateHistoryAPI(APIView):

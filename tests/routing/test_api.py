@@ -134,6 +134,8 @@ def test_forced_failover_through_the_api_reports_the_risk(aws, client, tokens):
     body = response.json()
     assert body["writable_region"] == SECONDARY and body["forced"] is True
     assert "holds no heartbeat" in body["at_risk"]["summary"]
+    assert body["at_risk"]["since"] is None  # no heartbeat: every write is at risk
+    assert body["at_risk"]["source_region"] == PRIMARY
 
 
 def test_bad_bodies_are_400(aws, client, tokens):
