@@ -137,7 +137,8 @@ class Drill:
         self, target: str, *, via: str, force: bool = False, reason: str = "drill"
     ) -> Answer:
         """POST /api/state until it succeeds; not_drained and version races are retried."""
-        deadline = time.monotonic() + TRANSITION_TIMEOUT
+        started = time.monotonic()
+        deadline = started + TRANSITION_TIMEOUT
         while True:
             state = self.stack.state(prefer=via)
             answer = self.stack.request(
@@ -154,7 +155,10 @@ class Drill:
                 },
             )
             if answer.ok:
-                self.say(f"state → {target} (version {answer.body.get('version')}) via {via}")
+                self.say(
+                    f"state → {target} (version {answer.body.get('version')}) via {via} "
+                    f"in {time.monotonic() - started:.2f} s"
+                )
                 return answer
             retriable = answer.status == 0 or answer.body.get("error") in (
                 "not_drained",
