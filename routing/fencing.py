@@ -18,7 +18,9 @@ from mra_site.resources import table_name
 from .selectors import StateRecord, routing_state_get
 from .states import RoutingState, state_allowing_writes_in
 
-FENCED_RETRY_AFTER_SECONDS = 2
+# A fence usually lasts seconds; clients that wait one second between tries
+# resume writing about as soon as the new region takes writes.
+FENCED_RETRY_AFTER_SECONDS = 1
 
 
 class WriteRefused(Exception):

@@ -77,7 +77,7 @@ MRA_STATE_CACHE_SECONDS = env.float("MRA_STATE_CACHE_SECONDS", default=1.0)
 # The lag canary's heartbeat period, and how long after a fence a region must
 # wait (with a post-fence heartbeat visible) before it counts as drained.
 MRA_CANARY_INTERVAL_SECONDS = env.float("MRA_CANARY_INTERVAL_SECONDS", default=1.0)
-MRA_DRAIN_SETTLE_SECONDS = env.float("MRA_DRAIN_SETTLE_SECONDS", default=2.0)
+MRA_DRAIN_SETTLE_SECONDS = env.float("MRA_DRAIN_SETTLE_SECONDS", default=1.0)
 # Extra drain checks, each `check(*, source, target, fenced_at) -> list[str]` of reasons.
 MRA_DRAIN_CHECKS: list[str] = []
 # How long the operator console waits for a region's /readyz.

@@ -109,7 +109,7 @@ def test_fenced_write_is_503_with_retry_after(aws):
     except WriteRefused as refusal:
         response = exception_handler(refusal, {})
     assert response.status_code == 503
-    assert response["Retry-After"] == "2"
+    assert response["Retry-After"] == "1"
     assert response.data["error"] == "fenced"
     assert response.data["writable_region"] is None
     assert response.data["writable_url"] == ""
@@ -151,7 +151,7 @@ def test_an_upload_through_the_api_gets_the_refusal(aws, tokens, region):
     move(RoutingState.FENCED, 1)
     fenced = client.post("/api/photos", {"image": png(), "title": "red"}, **auth)
     assert fenced.status_code == 503
-    assert fenced["Retry-After"] == "2"
+    assert fenced["Retry-After"] == "1"
     assert set(fenced.json()) == {"error", "detail", "writable_region", "writable_url"}
     move(RoutingState.FAILOVER, 2, force=True)
     read_only = client.post("/api/photos", {"image": png(), "title": "red"}, **auth)
