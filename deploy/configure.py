@@ -51,6 +51,7 @@ DEFAULTS_KEPT_ON_AWS = {
     "MRA_AWS_CONNECT_TIMEOUT": "the default fails fast on AWS as well",
     "MRA_AWS_READ_TIMEOUT": "the default fails fast on AWS as well",
     "MRA_AWS_MAX_ATTEMPTS": "the default fails fast on AWS as well",
+    "MRA_AWS_REGION_COOLDOWN": "a region that stopped answering is skipped briefly on AWS too",
     # The function never reads these; `manage.py drill` does, run from a
     # workstation with a drill user and operator of the deployment set here.
     "MRA_DEMO_USERNAME": "read by the drill only (deploy/README.md, Drills)",
