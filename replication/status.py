@@ -80,6 +80,10 @@ def drain_check(*, source: str, target: str, fenced_at: int) -> list[str]:
     reasons = []
     if status.get("paused"):
         reasons.append(f"replication {name} is paused: `python manage.py replication resume`")
+    if status.get("rebuilding_source"):
+        reasons.append(f"{source} came back empty and is still being refilled from {target}")
+    if (status.get("resync") or {}).get("state") in ("running", "failed"):
+        reasons.append(f"{target} is being refilled from {source} (it came back empty)")
     fenced = fenced_at / 1_000_000
     pending = {key: d["pending"] for key, d in status["datasets"].items() if d["pending"]}
     if pending:

@@ -248,6 +248,8 @@ class DirectionWorker(threading.Thread):
                 "paused": control.paused,
                 "delay_seconds": control.delay_seconds,
                 "retrying_in_seconds": self.backoff,
+                # Held while the source, back empty, is being refilled from the target.
+                "rebuilding_source": self.resyncs.pending(self.direction.source),
                 "resync": self.resync_state or None,
                 "datasets": datasets,
             },
