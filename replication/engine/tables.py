@@ -42,7 +42,10 @@ class TableReplication:
     """Replicates `spec` from direction.source to direction.target.
 
     `checkpoint` is this table's part of the direction's checkpoint file:
-    {"stream_arn": ARN, "shards": {shard id: last applied sequence number}}.
+    {"stream_arn": ARN, "shards": {shard id: last applied sequence number}},
+    plus, after the source came back empty, "rebuilding" until the survivor's
+    copy is in and then "discard_before" (epoch seconds): records older than
+    that are the returned region's bootstrap and the copy, never sent on.
     """
 
     def __init__(self, *, direction: Direction, spec: TableSpec, checkpoint: dict) -> None:
