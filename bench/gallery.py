@@ -117,7 +117,7 @@ def measure(meter: AwsMeter, request: Callable[[], object], *, requests: int) ->
         calls.append(n)
         attempts += sent
         aws_seconds += seconds
-    latencies.sort()
+    latencies = sorted(latencies) or [float("nan")]
     total = sum(latencies)
     return {
         "p50_ms": statistics.median(latencies) * 1000,
@@ -134,10 +134,12 @@ def measure(meter: AwsMeter, request: Callable[[], object], *, requests: int) ->
 def deep_cursor(browser: Client, *, limit: int, pages: int) -> str:
     cursor = ""
     for _ in range(pages):
-        body = browser.get(
-            "/api/photos", {"limit": limit, **({"cursor": cursor} if cursor else {})}
-        )
-        cursor = body.json()["next_cursor"]
+        params = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+        for _attempt in range(3):
+            response = browser.get("/api/photos", params)
+            if response.status_code == 200:
+                break
+        cursor = response.json()["next_cursor"]
     return cursor
 
 
