@@ -89,6 +89,9 @@ class AuditEventSerializer(serializers.Serializer):
     at_risk = serializers.CharField(required=False)
     at_risk_writes = serializers.ListField(child=serializers.CharField(), required=False)
     unreached_regions = serializers.ListField(child=serializers.CharField(), required=False)
+    kind = serializers.ChoiceField(choices=["replication_control"], required=False)
+    action = serializers.ChoiceField(choices=["pause", "resume", "delay"], required=False)
+    direction = serializers.CharField(required=False)
 
 
 HISTORY = inline_serializer("StateHistory", {"results": AuditEventSerializer(many=True)})

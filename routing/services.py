@@ -343,14 +343,50 @@ class _Attempt:
         if refusal:
             event["error"] = refusal.error
             event["detail"] = refusal.detail
-        for region in regions():
-            try:
-                with aws_call(region, "write routing audit event"):
-                    dynamodb_table(region, table_name("audit")).put_item(
-                        Item={**event, **write_stamp(region), "mra_written_at": now_us}
-                    )
-            except AwsError:
-                continue
+        _audit_put(event, now_us=now_us)
+
+
+def replication_control_audit(
+    *, actor: str, action: str, direction: str, detail: str, reason: str = ""
+) -> None:
+    """Record a replication drill control (pause, resume, delay) in the routing audit log,
+    beside the transitions it affects; `kind` tells the two apart."""
+    now_us = time.time_ns() // 1000
+    _audit_put(
+        {
+            "app_id": settings.MRA_APP_ID,
+            "event_id": f"{now_us:020d}#{uuid.uuid4().hex[:8]}",
+            "at": datetime.fromtimestamp(now_us / 1_000_000, tz=UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "kind": "replication_control",
+            "actor": actor,
+            "via_region": settings.MRA_REGION,
+            "outcome": "changed",
+            "from_state": "",
+            "to_state": "",
+            "expected_version": 0,
+            "forced": False,
+            "action": action,
+            "direction": direction,
+            "detail": detail,
+            "reason": reason,
+        },
+        now_us=now_us,
+    )
+
+
+def _audit_put(event: dict[str, Any], *, now_us: int) -> None:
+    """The event into every region's audit table that answers; the log must not block a
+    change in a drill where a region is down."""
+    for region in regions():
+        try:
+            with aws_call(region, "write routing audit event"):
+                dynamodb_table(region, table_name("audit")).put_item(
+                    Item={**event, **write_stamp(region), "mra_written_at": now_us}
+                )
+        except AwsError:
+            continue
 
 
 def _holds_at_least(region: str, version: int) -> bool:

@@ -5,6 +5,7 @@ Shared by the console page and `manage.py routing status`.
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 from django.conf import settings
@@ -12,6 +13,7 @@ from django.conf import settings
 from mra_site.aws.clients import regions
 from replication.canary import RegionLag, canary_lags
 from replication.drain import AtRisk, DrainReport, drain_check, writes_at_risk
+from replication.status import replication_overview_get
 
 from .selectors import StateRecord, state_record_from_item
 from .services import Replicas, routing_replicas_read, transition_route
@@ -45,6 +47,8 @@ class Overview:
     health: dict[str, RegionHealth]
     lags: dict[str, RegionLag]
     actions: list[Action] = field(default_factory=list)
+    # replication_overview_get(), when asked for: what GET /api/replication shows.
+    replication: dict[str, Any] | None = None
 
     @property
     def rows(self) -> list[dict]:
@@ -92,18 +96,23 @@ def region_health(*, region: str) -> RegionHealth:
     )
 
 
-def routing_overview(*, with_actions: bool = True) -> Overview:
-    """Everything the console and `routing status` show, read concurrently."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
+def routing_overview(*, with_actions: bool = True, with_replication: bool = False) -> Overview:
+    """Everything the console and `routing status` show, read concurrently: the page
+    waits for the slowest region's /readyz once, not for each region in turn."""
+    with ThreadPoolExecutor(max_workers=5) as pool:
         replicas_f = pool.submit(routing_replicas_read)
         lags_f = pool.submit(canary_lags)
         health_f = {r: pool.submit(region_health, region=r) for r in regions()}
+        replication_f = pool.submit(replication_overview_get) if with_replication else None
         replicas = replicas_f.result()
         lags = lags_f.result()
         health = {r: f.result() for r, f in health_f.items()}
+        replication = replication_f.result() if replication_f else None
     newest = replicas.newest()
     record = state_record_from_item(newest) if newest else None
-    overview = Overview(record=record, replicas=replicas, health=health, lags=lags)
+    overview = Overview(
+        record=record, replicas=replicas, health=health, lags=lags, replication=replication
+    )
     if record and with_actions:
         overview.actions = actions_for(record)
     return overview

@@ -8,4 +8,5 @@ urlpatterns = [
     path("api/state", api.StateAPI.as_view(), name="api-state"),
     path("api/state/history", api.StateHistoryAPI.as_view(), name="api-history"),
     path("console/", views.console, name="console"),
+    path("console/replication/", views.replication_control, name="console-replication"),
 ]

@@ -8,10 +8,19 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from mra_site.aws.clients import is_emulated
 from mra_site.aws.errors import AwsError
+from replication.controls import (
+    control_as_dict,
+    replication_controls_get,
+    replication_delay,
+    replication_pause,
+    replication_resume,
+)
+from replication.directions import UnknownDirection, datasets_all, direction_parse
 
 from .selectors import routing_history_list
-from .services import TransitionRefused, routing_state_transition
+from .services import TransitionRefused, replication_control_audit, routing_state_transition
 from .states import RoutingState
 from .status import routing_overview
 
@@ -27,7 +36,15 @@ def console(request: HttpRequest) -> HttpResponse:
         return _forbidden(request)
     if request.method == "POST":
         return _transition(request)
-    overview = routing_overview()
+    return _render_console(request)
+
+
+# Longer than any drill needs; a typo of an extra digit should not stall replication for a day.
+MAX_DELAY_SECONDS = 3600
+
+
+def _render_console(request: HttpRequest, *, control_error: str = "", status: int = 200):
+    overview = routing_overview(with_replication=True)
     try:
         history = routing_history_list(region=settings.MRA_REGION, limit=50)
         history_error = ""
@@ -41,10 +58,96 @@ def console(request: HttpRequest) -> HttpResponse:
             "record": overview.record,
             "history": history,
             "history_error": history_error,
+            "serving_region": settings.MRA_REGION,
             "primary_region": settings.MRA_PRIMARY_REGION,
             "secondary_region": settings.MRA_SECONDARY_REGION,
+            "replication": _replication_rows(overview.replication or {}),
+            "control_error": control_error,
+            "max_delay_seconds": MAX_DELAY_SECONDS,
         },
+        status=status,
     )
+
+
+def _replication_rows(overview: dict) -> dict:
+    """The replication overview arranged for the page: per direction, the drill controls
+    as set (the replicator applies them within a second) and the datasets in a fixed order."""
+    emulated = overview.get("mode") == "emulated"
+    controls = replication_controls_get() if emulated else {}
+    directions = []
+    for name, status in overview.get("directions", {}).items():
+        datasets = status.get("datasets") or {}
+        directions.append(
+            {
+                "name": name,
+                "status": status,
+                "control": control_as_dict(controls[name]) if name in controls else None,
+                "datasets": [(key, datasets[key]) for key in datasets_all() if key in datasets],
+            }
+        )
+    return {
+        "mode": overview.get("mode", "unknown"),
+        "emulated": emulated,
+        "running": overview.get("running"),
+        "directions": directions,
+        "canary": overview.get("canary", {}),
+    }
+
+
+@never_cache
+@require_http_methods(["POST"])
+def replication_control(request: HttpRequest) -> HttpResponse:
+    """Drill controls of the local replicator: pause, resume or delay one direction."""
+    if not getattr(request.user, "is_operator", False):
+        return _forbidden(request)
+
+    def refuse(message: str) -> HttpResponse:
+        return _render_console(request, control_error=message, status=400)
+
+    if not is_emulated():
+        return refuse(
+            "Drill controls act on the local replicator only; on AWS, pause or delay "
+            "replication with AWS Fault Injection Service."
+        )
+    action = request.POST.get("action", "")
+    if action not in ("pause", "resume", "delay"):
+        return refuse("Choose pause, resume or delay; reload the console and try again.")
+    try:
+        direction = direction_parse(request.POST.get("direction", ""))
+    except UnknownDirection as exc:
+        return refuse(f"Not changed: {exc}.")
+    reason = request.POST.get("reason", "").strip()[:500]
+    if action == "delay":
+        raw = request.POST.get("seconds", "").strip()
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = float("nan")
+        if not 0 <= seconds <= MAX_DELAY_SECONDS:  # also false for nan and inf
+            return refuse(
+                f"Not changed: the delay for {direction} must be a number of seconds from 0 "
+                f"to {MAX_DELAY_SECONDS} (0 removes it), not {raw or 'empty'!r}."
+            )
+        replication_delay(seconds=seconds, direction=direction)
+        detail = f"delay {seconds:g} s" if seconds else "delay removed"
+    elif action == "pause":
+        replication_pause(direction=direction)
+        detail = "paused"
+    else:
+        replication_resume(direction=direction)
+        detail = "resumed"
+    replication_control_audit(
+        actor=request.user.username,
+        action=action,
+        direction=direction.name,
+        detail=f"replication {direction}: {detail}",
+        reason=reason,
+    )
+    messages.success(
+        request,
+        f"Replication {direction}: {detail}. The replicator picks it up at its next round.",
+    )
+    return HttpResponseRedirect(reverse("routing:console") + "#replication")
 
 
 def _transition(request: HttpRequest) -> HttpResponse:

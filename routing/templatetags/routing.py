@@ -1,4 +1,5 @@
 import json
+from datetime import UTC, datetime
 
 from django import template
 from django.conf import settings
@@ -38,3 +39,28 @@ def routing_banner(context: template.Context) -> dict:
         ),
         "state_json": json.dumps(public) if public else "",
     }
+
+
+@register.filter
+def console_time(value: object) -> str:
+    """A time as "26 Nov 2026, 17:22:48 UTC": ISO strings, datetimes and epoch seconds.
+
+    Whatever cannot be read as a time is shown as it is rather than hidden.
+    """
+    if value is None or value == "":
+        return "–"
+    moment: datetime | None = None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, int | float):
+        moment = datetime.fromtimestamp(value, UTC)
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if moment is None:
+        return str(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%-d %b %Y, %H:%M:%S UTC")
