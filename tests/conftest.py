@@ -107,6 +107,8 @@ def sites(emulators, log_dir) -> Iterator[dict[str, Site]]:
         "MRA_AWS_ENDPOINTS": ",".join(f"{r}={e.url}" for r, e in emulators.items()),
         "MRA_REGION_URLS": ",".join(f"{r}={url}" for r, url in ports.items()),
         "MRA_LOG_LEVEL": "WARNING",
+        # The test run's replication state, never a running local stack's.
+        "MRA_REPLICATION_STATE_DIR": str(settings.MRA_REPLICATION_STATE_DIR),
     }
     for site in pending.values():
         site.base_env = base_env

@@ -1,10 +1,13 @@
 """The console's replication section and its drill controls."""
 
+import os
 import re
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -14,6 +17,7 @@ from replication.directions import MEDIA_DATASET, directions_all
 from replication.engine.runner import status_file
 from replication.engine.stats import DatasetStats
 from replication.files import json_write
+from replication.files import state_dir as state_dir_default
 from routing.selectors import routing_history_list
 from routing.states import RoutingState
 from routing.status import routing_overview
@@ -24,6 +28,7 @@ from tests.routing.test_console import signed_in
 
 FORWARD = f"{PRIMARY}-to-{SECONDARY}"
 BACKWARD = f"{SECONDARY}-to-{PRIMARY}"
+SCREENSHOTS = Path(os.environ.get("MRA_SCREENSHOT_DIR", tempfile.gettempdir()))
 CONSOLE_TIME = re.compile(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d:\d\d UTC")
 
 
@@ -235,3 +240,41 @@ def test_both_regions_are_probed_at_once(aws, settings, state_dir):
     assert all(h.ready for h in overview.health.values())
     assert overview.replication["mode"] == "emulated"
     assert 1.0 <= took < 1.9, took
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)], ids=["phone", "laptop"])
+def test_console_fits_and_pauses_in_a_browser(aws, make_user, sites, browser, width, height):
+    """The sites share the test run's default state directory, so the status is written there
+    and the controls are cleared again afterwards."""
+    from tests.routing.test_browser import sign_in  # noqa: PLC0415
+
+    make_user("olga", "Correct-horse-1", operator=True)
+    move(RoutingState.FENCED, 1)
+    report_status(failing_media=True)
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    try:
+        sign_in(page, sites[PRIMARY].url, "/console/", "olga")
+        page.get_by_test_id(f"pause-{FORWARD}").click()
+        page.wait_for_load_state()
+        assert f"Replication {FORWARD}: paused." in page.locator(".messages").inner_text()
+        assert page.get_by_test_id(f"resume-{FORWARD}").is_visible()
+        overflow = page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"the page scrolls sideways by {overflow}px at {width}px"
+        changed = page.get_by_test_id("console-changed")
+        card = page.get_by_test_id("console-state")
+        assert changed.bounding_box()["x"] + changed.bounding_box()["width"] <= (
+            card.bounding_box()["x"] + card.bounding_box()["width"]
+        )
+        page.screenshot(path=str(SCREENSHOTS / f"console-{width}.png"), full_page=True)
+        page.get_by_test_id("replication").screenshot(
+            path=str(SCREENSHOTS / f"console-replication-{width}.png")
+        )
+    finally:
+        context.close()
+        for direction in directions_all():
+            (state_dir_default() / status_file(direction)).unlink(missing_ok=True)
+        (state_dir_default() / "control.json").unlink(missing_ok=True)
