@@ -18,11 +18,13 @@ from replication.engine.runner import status_file
 from replication.engine.stats import DatasetStats
 from replication.files import json_write
 from replication.files import state_dir as state_dir_default
+from replication.status import replication_overview_get
 from routing.selectors import routing_history_list
 from routing.states import RoutingState
 from routing.status import routing_overview
 from routing.templatetags.routing import console_time
 from tests.conftest import PRIMARY, SECONDARY
+from tests.replication.conftest import Replicator, eventually
 from tests.routing.helpers import move
 from tests.routing.test_console import signed_in
 
@@ -201,6 +203,31 @@ def test_times_render_as_day_month_year_utc(operator):
     audit = html[html.index('data-testid="audit-log"') :]
     first_when = re.search(r'<td class="nowrap">(.*?)</td>', audit).group(1)
     assert CONSOLE_TIME.fullmatch(first_when), first_when
+
+
+def test_console_drives_the_running_replicator(operator, aws, state_dir, log_dir):
+    replicator = Replicator(log_dir, state_dir, {region: e.url for region, e in aws.items()})
+    replicator.start()
+    try:
+        part = section(operator.get("/console/").content.decode())
+        assert "Replicator running" in part
+        assert f'data-testid="dataset-{FORWARD}-photos"' in part
+        post_control(operator, {"action": "pause", "direction": FORWARD})
+        post_control(operator, {"action": "delay", "direction": BACKWARD, "seconds": "1.5"})
+
+        def reported() -> dict:
+            return replication_overview_get()["directions"]
+
+        eventually(
+            lambda: (
+                reported()[FORWARD].get("paused")
+                and reported()[BACKWARD].get("delay_seconds") == 1.5
+            ),
+            what="the replicator reports the controls set in the console",
+        )
+        assert not reported()[BACKWARD]["paused"]
+    finally:
+        replicator.stop()
 
 
 def test_console_time_filter():
