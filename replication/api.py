@@ -1,24 +1,25 @@
 """GET /api/replication: the replicator's status, for operators."""
 
-from rest_framework.permissions import BasePermission
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from accounts.permissions import IsOperator
 
 from .controls import control_as_dict, replication_controls_get
 from .status import replication_overview_get
 
 
-class IsOperator(BasePermission):
-    message = "Only members of the operators group may see replication status."
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return bool(getattr(request.user, "is_operator", False))
-
-
 class ReplicationStatusApi(APIView):
     permission_classes = [IsOperator]
 
+    @extend_schema(
+        responses={200: OpenApiTypes.OBJECT},
+        summary="Replication status per direction and dataset, and each region's canary lag "
+        "(operators)",
+    )
     def get(self, request: Request) -> Response:
         status = replication_overview_get()
         status["controls"] = {

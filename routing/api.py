@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsOperator
 from mra_site.aws.errors import ResourceMissing
 from replication.drain import AtRisk
 
@@ -18,13 +19,6 @@ from .states import RoutingState
 
 # Pages poll every two seconds; a shared cache may keep the answer at most one.
 STATE_CACHE_CONTROL = "public, max-age=1"
-
-
-class IsOperator(permissions.BasePermission):
-    message = "Only members of the operators group may change or audit the routing state."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_operator)
 
 
 class TransitionSerializer(serializers.Serializer):
