@@ -1,0 +1,109 @@
+"""Failover drills on a local stack of their own: RTO and RPO, run after run.
+
+    .venv/bin/python bench/drill.py [--writers 4] [--duration 30] [--runs 2]
+
+Starts the Procfile's processes on free ports (two emulated regions, the
+bootstrap with demo users, the replicator, the canary and both sites), then
+runs planned and unplanned drills in turn (see `manage.py drill`) and prints
+each report and a summary: RTO to the first write in the new region and to
+all writers, per kind and move, as median and worst over the runs; writes
+missing after settling; for unplanned drills the writes the survivor lacked
+at failover and whether they lay in the window the forced transition named.
+"""
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mra_site.settings.dev")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+
+from replication.drill.client import Stack  # noqa: E402
+from replication.drill.regionctl import region_processes  # noqa: E402
+from replication.drill.runner import Drill, DrillReport  # noqa: E402
+from tests.support.stack import PRIMARY, SECONDARY, local_stack  # noqa: E402
+
+
+def run(kind: str, stack, *, writers: int, duration: float) -> DrillReport:
+    emulators, sites = stack.emulators, stack.sites
+
+    def outage():
+        return region_processes(region=PRIMARY, urls=[emulators[PRIMARY].url, sites[PRIMARY].url])
+
+    drill = Drill(
+        stack=Stack(stack.site_urls),
+        primary=PRIMARY,
+        secondary=SECONDARY,
+        user=(settings.MRA_DEMO_USERNAME, settings.MRA_DEMO_PASSWORD),
+        operator=(settings.MRA_DEMO_OPERATOR_USERNAME, settings.MRA_DEMO_OPERATOR_PASSWORD),
+        writers=writers,
+        duration=duration,
+        outage=outage if kind == "unplanned" else None,
+        report=lambda line: print(f"  {line}", flush=True),
+    )
+    return drill.run(kind)
+
+
+def summary(reports: list[DrillReport]) -> None:
+    print("\nsummary (seconds; median / worst over the runs)")
+    for kind in ("planned", "unplanned"):
+        runs = [r for r in reports if r.kind == kind]
+        for move in ("failover", "failback"):
+            for measure in ("to_first_write", "to_all_writers"):
+                values = [p["rto"][measure] for r in runs for p in r.phases if p["name"] == move]
+                known = [v for v in values if v is not None]
+                shown = (
+                    f"{statistics.median(known):6.2f} / {max(known):6.2f}"
+                    if known
+                    else "     — /      —"
+                )
+                unknown = len(values) - len(known)
+                print(
+                    f"  {kind:9} {move:8} RTO {measure:15} {shown}"
+                    + (f"  ({unknown} run(s) without one)" if unknown else "")
+                )
+        missing = [sum(r.missing_after_settle.values()) for r in runs]
+        acked = [r.acknowledged.get("total", 0) for r in runs]
+        print(f"  {kind:9} acknowledged {acked}, missing after settling {missing}")
+        if kind == "unplanned":
+            lost = [r.lost_at_failover for r in runs]
+            within = [r.loss_matches_at_risk for r in runs]
+            print(f"  {kind:9} missing in the survivor at failover {lost}, within window {within}")
+        errors = [e for r in runs for e in r.errors]
+        if errors:
+            print(f"  {kind:9} errors: {errors}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--runs", type=int, default=2)
+    args = parser.parse_args()
+    reports = []
+    with tempfile.TemporaryDirectory(prefix="mra-bench-drill-") as tmp:
+        logs, state = Path(tmp) / "logs", Path(tmp) / "replication"
+        logs.mkdir()
+        state.mkdir()
+        with local_stack(logs, state) as stack:
+            for number in range(args.runs):
+                for kind in ("planned", "unplanned"):
+                    print(f"\n== {kind} drill, run {number + 1} of {args.runs}", flush=True)
+                    report = run(kind, stack, writers=args.writers, duration=args.duration)
+                    print(report.table(), flush=True)
+                    reports.append(report)
+    summary(reports)
+
+
+if __name__ == "__main__":
+    main()
