@@ -10,7 +10,7 @@ from mra_site.resources import media_bucket
 
 from .demo import DEMO_TITLES, demo_image, demo_photo_id
 from .images import image_process
-from .records import META, Photo, media_keys, photo_item, photo_pk
+from .records import META, media_objects, photo_item, photo_new, photo_pk
 from .selectors import photos_table
 
 DEMO_CREATED_AT = "2026-01-01T09:{minute:02d}:00.000000Z"
@@ -30,34 +30,18 @@ def seed_demo_photos(*, region: str, demo: bool) -> list[str]:
             if "Item" in table.get_item(Key={"pk": photo_pk(photo_id), "sk": META}):
                 continue
         image = image_process(data=demo_image(index), max_pixels=settings.MRA_PHOTO_MAX_PIXELS)
-        original_key, thumbnail_key = media_keys(photo_id, image.extension)
-        s3.object_put(
-            region=region,
-            bucket=bucket,
-            key=original_key,
-            body=image.original,
-            content_type=image.content_type,
-        )
-        s3.object_put(
-            region=region,
-            bucket=bucket,
-            key=thumbnail_key,
-            body=image.thumbnail,
-            content_type="image/webp",
-        )
-        photo = Photo(
-            id=photo_id,
+        photo = photo_new(
+            photo_id=photo_id,
             title=title,
             owner=settings.MRA_DEMO_USERNAME,
             created_at=DEMO_CREATED_AT.format(minute=index),
-            width=image.width,
-            height=image.height,
-            content_type=image.content_type,
-            original_key=original_key,
-            thumbnail_key=thumbnail_key,
-            comment_count=0,
-            media_region=region,
+            image=image,
+            region=region,
         )
+        for key, body, content_type in media_objects(photo, image):
+            s3.object_put(
+                region=region, bucket=bucket, key=key, body=body, content_type=content_type
+            )
         try:
             with aws_call(region, f"seed demo photo {photo_id}"):
                 table.put_item(

@@ -12,7 +12,10 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from .images import ProcessedImage
 
 ID_PATTERN = r"[0-9a-f]{32}"
 _ID_RE = re.compile(ID_PATTERN)
@@ -90,6 +93,34 @@ def owner_pk(username: str) -> str:
 def media_keys(photo_id: str, extension: str) -> tuple[str, str]:
     """(original, thumbnail) object keys: from the random id only, never user input."""
     return f"photos/{photo_id}/original.{extension}", f"photos/{photo_id}/thumb.webp"
+
+
+def photo_new(
+    *, photo_id: str, title: str, owner: str, created_at: str, image: "ProcessedImage", region: str
+) -> Photo:
+    """A photo about to be stored in `region`, with keys derived from its id."""
+    original_key, thumbnail_key = media_keys(photo_id, image.extension)
+    return Photo(
+        id=photo_id,
+        title=title,
+        owner=owner,
+        created_at=created_at,
+        width=image.width,
+        height=image.height,
+        content_type=image.content_type,
+        original_key=original_key,
+        thumbnail_key=thumbnail_key,
+        comment_count=0,
+        media_region=region,
+    )
+
+
+def media_objects(photo: Photo, image: "ProcessedImage") -> list[tuple[str, bytes, str]]:
+    """(key, body, content type) of each object a new photo stores."""
+    return [
+        (photo.original_key, image.original, photo.content_type),
+        (photo.thumbnail_key, image.thumbnail, "image/webp"),
+    ]
 
 
 def photo_item(photo: Photo) -> dict[str, Any]:

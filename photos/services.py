@@ -27,10 +27,11 @@ from .records import (
     Photo,
     comment_item,
     is_id,
-    media_keys,
+    media_objects,
     new_id,
     now_timestamp,
     photo_item,
+    photo_new,
     photo_pk,
 )
 from .selectors import photo_get, photos_table
@@ -90,27 +91,18 @@ def photo_create(
     data = read_limited(upload, max_bytes=max_bytes)
     image = image_process(data=data, max_pixels=settings.MRA_PHOTO_MAX_PIXELS)
     photo_id = new_id()
-    original_key, thumbnail_key = media_keys(photo_id, image.extension)
-    photo = Photo(
-        id=photo_id,
+    photo = photo_new(
+        photo_id=photo_id,
         title=title,
         owner=owner,
         created_at=now_timestamp(),
-        width=image.width,
-        height=image.height,
-        content_type=image.content_type,
-        original_key=original_key,
-        thumbnail_key=thumbnail_key,
-        comment_count=0,
-        media_region=region,
+        image=image,
+        region=region,
     )
     bucket = media_bucket(region)
     attempted: list[str] = []
     try:
-        for key, body, content_type in (
-            (original_key, image.original, image.content_type),
-            (thumbnail_key, image.thumbnail, "image/webp"),
-        ):
+        for key, body, content_type in media_objects(photo, image):
             # Listed before the put: a put that timed out may still have stored it.
             attempted.append(key)
             s3.object_put(
