@@ -26,29 +26,17 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-
-from replication.drill.client import Stack  # noqa: E402
-from replication.drill.regionctl import region_processes  # noqa: E402
-from replication.drill.runner import Drill, DrillReport  # noqa: E402
-from tests.support.stack import PRIMARY, SECONDARY, local_stack  # noqa: E402
+from replication.drill.runner import DrillReport, local_drill  # noqa: E402
+from tests.support.stack import local_stack  # noqa: E402
 
 
 def run(kind: str, stack, *, writers: int, duration: float) -> DrillReport:
-    emulators, sites = stack.emulators, stack.sites
-
-    def outage():
-        return region_processes(region=PRIMARY, urls=[emulators[PRIMARY].url, sites[PRIMARY].url])
-
-    drill = Drill(
-        stack=Stack(stack.site_urls),
-        primary=PRIMARY,
-        secondary=SECONDARY,
-        user=(settings.MRA_DEMO_USERNAME, settings.MRA_DEMO_PASSWORD),
-        operator=(settings.MRA_DEMO_OPERATOR_USERNAME, settings.MRA_DEMO_OPERATOR_PASSWORD),
+    drill = local_drill(
+        site_urls=stack.site_urls,
+        aws_endpoints={region: emulator.url for region, emulator in stack.emulators.items()},
         writers=writers,
         duration=duration,
-        outage=outage if kind == "unplanned" else None,
+        unplanned=kind == "unplanned",
         report=lambda line: print(f"  {line}", flush=True),
     )
     return drill.run(kind)

@@ -7,8 +7,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
+
 from .client import Answer, Stack, StackUnavailable
-from .regionctl import RegionProcesses
+from .regionctl import RegionProcesses, region_processes
 from .writers import Ack, Writer
 
 TRANSITION_TIMEOUT = 60.0
@@ -349,6 +351,35 @@ class Drill:
         self.transition("fenced", via=self.secondary, reason=f"{kind} drill: start failback")
         self.transition("active", via=self.secondary, reason=f"{kind} drill: fail back")
         return phase
+
+
+def local_drill(
+    *,
+    site_urls: dict[str, str],
+    aws_endpoints: dict[str, str],
+    writers: int,
+    duration: float,
+    unplanned: bool,
+    report: Callable[[str], None] = lambda line: None,
+) -> Drill:
+    """A drill of the local stack as the demo users, the primary's emulator and
+    site being the processes an unplanned drill freezes."""
+    primary, secondary = settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION
+
+    def outage() -> RegionProcesses:
+        return region_processes(region=primary, urls=[aws_endpoints[primary], site_urls[primary]])
+
+    return Drill(
+        stack=Stack(site_urls),
+        primary=primary,
+        secondary=secondary,
+        user=(settings.MRA_DEMO_USERNAME, settings.MRA_DEMO_PASSWORD),
+        operator=(settings.MRA_DEMO_OPERATOR_USERNAME, settings.MRA_DEMO_OPERATOR_PASSWORD),
+        writers=writers,
+        duration=duration,
+        outage=outage if unplanned else None,
+        report=report,
+    )
 
 
 def _iso(seconds: float) -> str:

@@ -4,11 +4,8 @@ regions, two sites, the replicator and the canary, each a real process."""
 from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
 
-from replication.drill.client import Stack
-from replication.drill.regionctl import region_processes
-from replication.drill.runner import Drill
+from replication.drill.runner import Drill, local_drill
 from tests.conftest import PRIMARY, SECONDARY
 from tests.support.stack import LocalStack, local_stack
 
@@ -24,24 +21,12 @@ def stack(tmp_path_factory) -> Iterator[LocalStack]:
 
 
 def _drill(stack: LocalStack, *, outage: bool) -> Drill:
-    emulators, sites = stack.emulators, stack.sites
-    return Drill(
-        stack=Stack(stack.site_urls),
-        primary=PRIMARY,
-        secondary=SECONDARY,
-        user=(settings.MRA_DEMO_USERNAME, settings.MRA_DEMO_PASSWORD),
-        operator=(settings.MRA_DEMO_OPERATOR_USERNAME, settings.MRA_DEMO_OPERATOR_PASSWORD),
+    return local_drill(
+        site_urls=stack.site_urls,
+        aws_endpoints={region: emulator.url for region, emulator in stack.emulators.items()},
         writers=2,
         duration=9,
-        outage=(
-            (
-                lambda: region_processes(
-                    region=PRIMARY, urls=[emulators[PRIMARY].url, sites[PRIMARY].url]
-                )
-            )
-            if outage
-            else None
-        ),
+        unplanned=outage,
     )
 
 

@@ -4,9 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from mra_site.aws.clients import endpoint_for
-from replication.drill.client import Stack, StackUnavailable
-from replication.drill.regionctl import region_processes
-from replication.drill.runner import Drill
+from replication.drill.client import StackUnavailable
+from replication.drill.runner import local_drill
 
 
 class Command(BaseCommand):
@@ -28,30 +27,18 @@ class Command(BaseCommand):
             raise CommandError("--writers takes 1 to 64 writers.")
         if not 6 <= duration <= 3600:
             raise CommandError("--duration takes 6 to 3600 seconds.")
-        primary, secondary = settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION
-        outage = None
-        if kind == "unplanned":
-            if not endpoint_for(primary):
-                raise CommandError(
-                    "an unplanned drill stops the primary region's local processes; on AWS, "
-                    "inject the fault with AWS FIS instead (see deploy/README.md)."
-                )
-
-            def outage():
-                return region_processes(
-                    region=primary,
-                    urls=[endpoint_for(primary), settings.MRA_REGION_URLS[primary]],
-                )
-
-        drill = Drill(
-            stack=Stack(settings.MRA_REGION_URLS),
-            primary=primary,
-            secondary=secondary,
-            user=(settings.MRA_DEMO_USERNAME, settings.MRA_DEMO_PASSWORD),
-            operator=(settings.MRA_DEMO_OPERATOR_USERNAME, settings.MRA_DEMO_OPERATOR_PASSWORD),
+        primary = settings.MRA_PRIMARY_REGION
+        if kind == "unplanned" and not endpoint_for(primary):
+            raise CommandError(
+                "an unplanned drill stops the primary region's local processes; on AWS, "
+                "inject the fault with AWS FIS instead (see deploy/README.md)."
+            )
+        drill = local_drill(
+            site_urls=settings.MRA_REGION_URLS,
+            aws_endpoints=settings.MRA_AWS_ENDPOINTS,
             writers=writers,
             duration=duration,
-            outage=outage,
+            unplanned=kind == "unplanned",
             report=lambda line: self.stderr.write(line),
         )
         try:
