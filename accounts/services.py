@@ -9,6 +9,7 @@ from mra_site.aws import cognito
 from mra_site.aws.clients import other_region
 from mra_site.aws.cognito import Tokens
 from mra_site.aws.errors import AuthFailed, AwsError, InvalidRequest, RegionUnavailable
+from mra_site.errors import ApplicationError
 
 from .tokens import issuing_region
 
@@ -18,14 +19,23 @@ USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class AccountError(Exception):
+class AccountError(ApplicationError):
     """A sign-up or sign-in problem, worded for the person at the keyboard."""
 
+    _CODES = {400: "invalid", 401: "not_authenticated", 403: "not_confirmed", 503: "unavailable"}
+
     def __init__(self, message: str, *, field: str | None = None, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.status = status
+        super().__init__(
+            message,
+            code=self._CODES.get(status, "invalid"),
+            status=status,
+            field=field,
+            retry_after=5 if status == 503 else None,
+        )
+
+    @property
+    def message(self) -> str:
+        return self.detail
 
 
 def _unavailable(region: str) -> AccountError:
@@ -42,7 +52,7 @@ def user_sign_in(*, username: str, password: str) -> Tokens:
     try:
         return cognito.sign_in(region=region, username=username.strip(), password=password)
     except AuthFailed as exc:
-        if exc.code == "UserNotConfirmedException":
+        if exc.aws_code == "UserNotConfirmedException":
             raise AccountError(
                 "This account is not confirmed yet. Confirm it with the code sent by e-mail, "
                 "then sign in.",
@@ -79,9 +89,9 @@ def user_sign_up(*, username: str, email: str, password: str) -> None:
             raise AccountError("That username is taken. Choose another.", field="username")
         cognito.sign_up(region=region, username=username, password=password, email=email)
     except InvalidRequest as exc:
-        if exc.code == "UsernameExistsException":
+        if exc.aws_code == "UsernameExistsException":
             raise AccountError("That username is taken. Choose another.", field="username") from exc
-        if exc.code == "InvalidPasswordException":
+        if exc.aws_code == "InvalidPasswordException":
             raise AccountError(
                 "Choose a stronger password: at least 10 characters with upper- and "
                 "lower-case letters and a digit.",

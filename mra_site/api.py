@@ -6,7 +6,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from mra_site.aws.errors import RegionUnavailable
+from mra_site.errors import ApplicationError
 
 _CODES = {
     status.HTTP_400_BAD_REQUEST: "invalid",
@@ -33,20 +33,10 @@ def _flatten(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
-    from routing.fencing import WriteRefused  # noqa: PLC0415
-
-    if isinstance(exc, WriteRefused):
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else {}
-        return Response(exc.body(), status=exc.status, headers=headers)
-    if isinstance(exc, RegionUnavailable):
-        return Response(
-            {
-                "error": "region_unavailable",
-                "detail": f"A service of region {exc.region} did not answer. Try again shortly.",
-            },
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
-        )
+    """The API's one error handler: ApplicationError as documented, DRF's own errors
+    (validation, authentication, 404, 405) in the same {"error", "detail"} shape."""
+    if isinstance(exc, ApplicationError):
+        return Response(exc.body(), status=exc.status, headers=exc.headers())
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

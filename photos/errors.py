@@ -1,13 +1,11 @@
 """What the photo services refuse, with a code and a message a person can act on."""
 
+from mra_site.errors import ApplicationError
 
-class PhotoError(Exception):
-    status = 400
 
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+class PhotoError(ApplicationError):
+    def __init__(self, code: str, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail, code=code, field=field)
 
 
 class ImageRefused(PhotoError):
@@ -20,6 +18,7 @@ class InvalidInput(PhotoError):
 
 class PhotoNotFound(PhotoError):
     status = 404
+    title = "Photo not found"
 
     def __init__(self, photo_id: str) -> None:
         super().__init__("not_found", "No photo with this id exists (it may have been deleted).")
@@ -28,6 +27,7 @@ class PhotoNotFound(PhotoError):
 
 class NotOwner(PhotoError):
     status = 403
+    title = "Not yours"
 
     def __init__(self) -> None:
         super().__init__("permission_denied", "Only the owner of a photo can delete it.")

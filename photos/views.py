@@ -14,7 +14,6 @@ from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mra_site.aws.errors import RegionUnavailable
 from routing.fencing import WriteRefused
 
 from . import selectors, services
@@ -41,30 +40,6 @@ def sign_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
             login = reverse("accounts:login")
             return HttpResponseRedirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
         return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def answers_when_aws_does_not(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A region whose AWS services do not answer gets a page saying so, not a 500."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except RegionUnavailable as exc:
-            response = render(
-                request,
-                "mra_site/error.html",
-                {
-                    "title": "Temporarily unavailable",
-                    "message": f"A service of region {exc.region} did not answer. "
-                    "Try again in a few seconds.",
-                },
-                status=503,
-            )
-            response["Retry-After"] = "5"
-            return response
 
     return wrapper
 
@@ -101,13 +76,11 @@ def _photo_grid(
     )
 
 
-@answers_when_aws_does_not
 @require_GET
 def gallery(request: HttpRequest) -> HttpResponse:
     return _photo_grid(request, template="photos/gallery.html")
 
 
-@answers_when_aws_does_not
 @require_GET
 @sign_in_required
 def my_photos(request: HttpRequest) -> HttpResponse:
@@ -159,13 +132,11 @@ def _detail(
     )
 
 
-@answers_when_aws_does_not
 @require_GET
 def photo_detail(request: HttpRequest, photo_id: str) -> HttpResponse:
     return _detail(request, photo_id)
 
 
-@answers_when_aws_does_not
 @require_POST
 @sign_in_required
 def comment_post(request: HttpRequest, photo_id: str) -> HttpResponse:
@@ -188,7 +159,6 @@ def comment_post(request: HttpRequest, photo_id: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("photos:detail", args=[photo_id]) + "#comments")
 
 
-@answers_when_aws_does_not
 @require_POST
 @sign_in_required
 def photo_delete(request: HttpRequest, photo_id: str) -> HttpResponse:
@@ -228,7 +198,6 @@ def _upload_page(
 
 
 @csrf_exempt
-@answers_when_aws_does_not
 @require_http_methods(["GET", "POST"])
 @sign_in_required
 def upload(request: HttpRequest) -> HttpResponse:

@@ -118,7 +118,7 @@ def heartbeat_in_bucket(*, region: str) -> Heartbeat | None:
             body = client("s3", region).get_object(Bucket=media_bucket(region), Key=HEARTBEAT_KEY)
             data = json.loads(body["Body"].read())
     except ResourceMissing as exc:
-        if exc.code in ("NoSuchKey", "404", "NotFound"):
+        if exc.aws_code in ("NoSuchKey", "404", "NotFound"):
             return None
         raise
     return Heartbeat(
@@ -157,7 +157,7 @@ def canary_lags() -> dict[str, RegionLag]:
 
 def canary_tick(*, seq: int) -> Heartbeat | None:
     """One canary round: bring the state replicas in line, then beat in the writing region."""
-    from routing.services import routing_state_reconcile  # noqa: PLC0415
+    from routing.services import routing_state_reconcile
 
     try:
         record = routing_state_reconcile()

@@ -41,6 +41,6 @@ def direction_parse(name: str) -> Direction:
 
 def datasets_all() -> list[str]:
     """Table keys of the replicated tables, then the media buckets."""
-    from mra_site.resources import TABLES  # noqa: PLC0415
+    from mra_site.resources import TABLES
 
     return [spec.key for spec in TABLES] + [MEDIA_DATASET]

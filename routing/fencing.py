@@ -13,6 +13,7 @@ from django.conf import settings
 
 from mra_site.aws.dynamodb import serialize, transact_write
 from mra_site.aws.errors import ConditionFailed
+from mra_site.errors import ApplicationError
 from mra_site.resources import table_name
 
 from .selectors import StateRecord, routing_state_get
@@ -23,8 +24,9 @@ from .states import RoutingState, state_allowing_writes_in
 FENCED_RETRY_AFTER_SECONDS = 1
 
 
-class WriteRefused(Exception):
-    """This region may not write now; carries the HTTP answer for it."""
+class WriteRefused(ApplicationError):
+    """This region may not write now: 503 + Retry-After while fenced, 421 while the
+    other region takes writes; the body names the writable region and its URL."""
 
     def __init__(self, *, region: str, record: StateRecord) -> None:
         self.region = region
@@ -33,33 +35,24 @@ class WriteRefused(Exception):
         self.writable_url = (
             settings.MRA_REGION_URLS.get(self.writable_region, "") if self.writable_region else ""
         )
+        extra = {"writable_region": self.writable_region, "writable_url": self.writable_url}
         if record.state is RoutingState.FENCED:
-            self.status = 503
-            self.error = "fenced"
-            self.detail = (
+            super().__init__(
                 "Writes are paused in every region while the application is fenced "
-                f"({record.reason or 'operator action'}). Try again shortly."
+                f"({record.reason or 'operator action'}). Try again shortly.",
+                code="fenced",
+                status=503,
+                retry_after=FENCED_RETRY_AFTER_SECONDS,
+                extra=extra,
             )
         else:
-            self.status = 421
-            self.error = "read_only_region"
-            self.detail = (
+            super().__init__(
                 f"{region} is read-only now; {self.writable_region} takes writes. "
-                "Send the request there."
+                "Send the request there.",
+                code="read_only_region",
+                status=421,
+                extra=extra,
             )
-        super().__init__(self.detail)
-
-    @property
-    def retry_after(self) -> int | None:
-        return FENCED_RETRY_AFTER_SECONDS if self.status == 503 else None
-
-    def body(self) -> dict[str, Any]:
-        return {
-            "error": self.error,
-            "detail": self.detail,
-            "writable_region": self.writable_region,
-            "writable_url": self.writable_url,
-        }
 
 
 def assert_writable(*, region: str | None = None) -> None:

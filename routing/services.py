@@ -37,6 +37,7 @@ from django.conf import settings
 from mra_site.aws.clients import aws_call, dynamodb_table, other_region, regions
 from mra_site.aws.dynamodb import write_stamp
 from mra_site.aws.errors import AwsError, ConditionFailed, RegionUnavailable
+from mra_site.errors import ApplicationError
 from mra_site.resources import table_name
 from replication.canary import canary_lag
 from replication.drain import AtRisk, DrainReport, drain_check, writes_at_risk
@@ -45,17 +46,17 @@ from .selectors import StateRecord, clear_state_cache, state_item_read, state_re
 from .states import RoutingState
 
 
-class TransitionRefused(Exception):
-    """A transition that did not happen; `error` is the API code, `status` the HTTP status."""
+class TransitionRefused(ApplicationError):
+    """A transition that did not happen; `code` is the API error, `status` the HTTP status."""
 
-    def __init__(self, error: str, detail: str, *, status: int = 409) -> None:
-        super().__init__(detail)
-        self.error = error
-        self.detail = detail
-        self.status = status
+    status = 409
 
-    def body(self) -> dict[str, str]:
-        return {"error": self.error, "detail": self.detail}
+    def __init__(self, code: str, detail: str, *, status: int = 409) -> None:
+        super().__init__(detail, code=code, status=status)
+
+    @property
+    def error(self) -> str:
+        return self.code
 
 
 @dataclass(frozen=True)

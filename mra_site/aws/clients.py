@@ -139,17 +139,17 @@ def translate(exc: Exception, *, region: str, action: str) -> AwsError:
         message = f"{action} in {region}: {code}: {error.get('Message', '')}"
         if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
             reasons = [r.get("Code", "") for r in exc.response.get("CancellationReasons", [])]
-            return ConditionFailed(message, region=region, code=code, reasons=reasons)
+            return ConditionFailed(message, region=region, aws_code=code, reasons=reasons)
         if code in _AUTH_CODES:
-            return AuthFailed(message, region=region, code=code)
+            return AuthFailed(message, region=region, aws_code=code)
         if code in _MISSING_CODES:
-            return ResourceMissing(message, region=region, code=code)
+            return ResourceMissing(message, region=region, aws_code=code)
         if code in _INVALID_CODES:
-            return InvalidRequest(message, region=region, code=code)
+            return InvalidRequest(message, region=region, aws_code=code)
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if status >= 500:
-            return RegionUnavailable(message, region=region, code=code)
-        return AwsError(message, region=region, code=code)
+            return RegionUnavailable(message, region=region, aws_code=code)
+        return AwsError(message, region=region, aws_code=code)
     if isinstance(exc, botocore.exceptions.BotoCoreError):
         return RegionUnavailable(f"{action}: region {region}: {exc}", region=region)
     raise TypeError(f"not an AWS exception: {exc!r}")

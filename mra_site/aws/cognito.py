@@ -227,5 +227,5 @@ def validate_password(password: str) -> None:
     if problems:
         raise InvalidRequest(
             "Choose a stronger password: it needs " + ", ".join(problems) + ".",
-            code="InvalidPasswordException",
+            aws_code="InvalidPasswordException",
         )

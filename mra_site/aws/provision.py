@@ -118,7 +118,7 @@ def ensure_user_pool(*, region: str) -> tuple[str, str, bool]:
 
     Returns (pool_id, client_id, changed).
     """
-    from .cognito import find_pool_client, find_user_pool  # noqa: PLC0415
+    from .cognito import find_pool_client, find_user_pool
 
     idp = client("cognito-idp", region)
     changed = False

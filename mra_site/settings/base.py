@@ -147,6 +147,8 @@ MIDDLEWARE = [
     "accounts.middleware.CognitoCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that it is the first to see an exception a view raised.
+    "mra_site.middleware.ApplicationErrorMiddleware",
 ]
 
 ROOT_URLCONF = "mra_site.urls"

@@ -240,7 +240,7 @@ def test_console_time_filter():
 
 
 class _SlowReady(BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         time.sleep(1.0)
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -274,7 +274,7 @@ def test_both_regions_are_probed_at_once(aws, settings, state_dir):
 def test_console_fits_and_pauses_in_a_browser(aws, make_user, sites, browser, width, height):
     """The sites share the test run's default state directory, so the status is written there
     and the controls are cleared again afterwards."""
-    from tests.routing.test_browser import sign_in  # noqa: PLC0415
+    from tests.routing.test_browser import sign_in
 
     make_user("olga", "Correct-horse-1", operator=True)
     move(RoutingState.FENCED, 1)

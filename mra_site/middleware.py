@@ -1,0 +1,35 @@
+"""Page-level answers that every view shares."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from .errors import ApplicationError
+
+
+class ApplicationErrorMiddleware:
+    """Turns an ApplicationError a page view did not handle into the error page,
+    with the error's status and headers (503 + Retry-After when AWS does not answer).
+
+    API views never get here: DRF's exception handler answers them first.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not isinstance(exc, ApplicationError):
+            return None
+        response = render(
+            request,
+            "mra_site/error.html",
+            {"title": exc.title, "message": exc.detail},
+            status=exc.status,
+        )
+        for name, value in exc.headers().items():
+            response[name] = value
+        return response
