@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from photos.texts import photos_script_texts
+from routing.banner import banner_texts
+
 
 def region(request: HttpRequest) -> dict:
     """The serving region and its peer, for the header of every page."""
@@ -9,4 +12,14 @@ def region(request: HttpRequest) -> dict:
         "serving_region": serving,
         "serving_role": "primary" if serving == settings.MRA_PRIMARY_REGION else "secondary",
         "region_urls": settings.MRA_REGION_URLS,
+    }
+
+
+def script_texts(request: HttpRequest) -> dict:
+    """Every sentence the page scripts show, by script: they keep none of their own."""
+    return {
+        "script_texts": {
+            "routing": banner_texts(serving_region=settings.MRA_REGION),
+            "photos": photos_script_texts(max_bytes=settings.MRA_PHOTO_MAX_BYTES),
+        }
     }

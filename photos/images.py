@@ -56,8 +56,12 @@ def read_limited(stream: BinaryIO, *, max_bytes: int) -> bytes:
             raise too_large(max_bytes)
     data = buffer.getvalue()
     if not data:
-        raise ImageRefused("empty_file", "The file is empty. Choose a JPEG, PNG or WebP photo.")
+        raise empty_file()
     return data
+
+
+def empty_file() -> ImageRefused:
+    return ImageRefused("empty_file", "The file is empty. Choose a JPEG, PNG or WebP photo.")
 
 
 def declared_length_check(*, content_length: str | None, max_bytes: int) -> None:

@@ -164,6 +164,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.messages.context_processors.messages",
                 "mra_site.context_processors.region",
+                "mra_site.context_processors.script_texts",
             ],
         },
     },

@@ -31,7 +31,6 @@ def routing_banner(context: template.Context) -> dict:
     request = context.get("request")
     return {
         "is_operator": bool(getattr(getattr(request, "user", None), "is_operator", False)),
-        "record": record,
         "status": status,
         "serving_region": serving,
         "regions_json": json.dumps(

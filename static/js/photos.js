@@ -1,6 +1,14 @@
 // Upload preview and size check, and "Load more" without leaving the page.
+// What it says comes from the server (photos/texts.py) with the page.
 (function () {
   "use strict";
+
+  var texts = {};
+  try {
+    texts = JSON.parse(document.getElementById("script-texts").textContent).photos || {};
+  } catch (e) {
+    texts = {};
+  }
 
   function setupUpload(form) {
     var input = form.querySelector('input[type="file"][name="image"]');
@@ -25,17 +33,17 @@
       showError("");
       if (!file) return;
       if (file.size === 0) {
-        showError("The file is empty. Choose a JPEG, PNG or WebP photo.");
+        showError(texts.empty_file);
         return;
       }
       if (maxBytes && file.size > maxBytes) {
-        showError("The file is larger than " + form.dataset.maxMegabytes + " MB. Choose a smaller photo.");
+        showError(texts.too_large);
         return;
       }
       objectUrl = URL.createObjectURL(file);
       image.onerror = function () {
         preview.hidden = true;
-        showError("This file does not look like a photo your browser can show; the site will check it when you upload.");
+        showError(texts.not_a_photo);
       };
       image.onload = function () { preview.hidden = false; };
       image.src = objectUrl;
@@ -53,7 +61,7 @@
       if (!grid || !window.fetch || !window.DOMParser) return;
       event.preventDefault();
       link.setAttribute("aria-busy", "true");
-      link.textContent = "Loading…";
+      link.textContent = texts.loading || link.textContent;
       fetch(link.href, { headers: { Accept: "text/html" }, credentials: "same-origin" })
         .then(function (response) {
           if (!response.ok) throw new Error("HTTP " + response.status);
@@ -67,7 +75,7 @@
           var next = doc.querySelector("[data-load-more]");
           if (next) {
             link.href = next.getAttribute("href");
-            link.textContent = "Load more";
+            link.textContent = next.textContent;
             link.removeAttribute("aria-busy");
           } else {
             link.remove();

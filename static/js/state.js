@@ -17,6 +17,7 @@
   var banner = null;
   var servingRegion = "";
   var regionUrls = {};
+  var texts = {};
   var baseline = null; // the region writes come from (or came from, before a fence)
   var timer = null;
   var moving = false;
@@ -29,24 +30,27 @@
     return null;
   }
 
-  function roleOf(state, region) {
-    return state && region === state.primary_region ? "primary" : "secondary";
+  /* The server's texts (routing/banner.py): for each situation the banner,
+   * the reason shown next to write controls and the banner's look. Only
+   * {writable_region} is left to fill from the polled state. */
+  function fill(template, state) {
+    return template.replace(/\{(\w+)\}/g, function (placeholder, name) {
+      var value = state && state[name];
+      return typeof value === "string" ? value : placeholder;
+    });
   }
 
-  function writeReason(state, ownRegionDown) {
-    if (!state) return "Uploads and comments are paused: neither region's state could be read. Retrying…";
-    if (ownRegionDown) return servingRegion + " is not answering; uploads and comments are paused on this page.";
-    if (state.writable_region === servingRegion) return "";
-    if (state.state === "fenced") {
-      return "Uploads and comments are paused while operators move the site between regions; they reopen by themselves.";
-    }
-    return "This region is read-only; uploads and comments go to " + state.writable_region + ".";
+  function situationOf(state, ownRegionDown) {
+    if (!state) return "unreachable";
+    if (ownRegionDown) return "region_down";
+    if (state.writable_region === servingRegion) return "open";
+    if (state.state === "fenced") return "fenced";
+    return "read_only";
   }
 
-  function bannerMessage(state, reason, note) {
-    var where = "You are on " + servingRegion + " (" + roleOf(state, servingRegion) + ").";
-    var text = reason ? where + " " + reason : where + " Uploads and comments are open.";
-    return note ? text + " " + note : text;
+  function setText(el, text) {
+    // Rewriting an aria-live region with the same words makes screen readers repeat them.
+    if (el.textContent !== text) el.textContent = text;
   }
 
   function controls() {
@@ -71,8 +75,10 @@
         field.dataset.mraDisabled = "1";
       }
     }
-    el.setAttribute("title", reason);
-    el.dataset.writeDisabledReason = reason;
+    if (el.dataset.writeDisabledReason !== reason) {
+      el.setAttribute("title", reason);
+      el.dataset.writeDisabledReason = reason;
+    }
     var note = el.nextElementSibling;
     if (!note || !note.hasAttribute("data-write-reason")) {
       note = document.createElement("p");
@@ -81,7 +87,7 @@
       note.setAttribute("role", "note");
       el.insertAdjacentElement("afterend", note);
     }
-    note.textContent = reason;
+    setText(note, reason);
   }
 
   function enable(el) {
@@ -122,13 +128,15 @@
 
   function render(state, options) {
     options = options || {};
-    var reason = writeReason(state, options.ownRegionDown);
-    applyControls(reason);
+    var text = texts[situationOf(state, options.ownRegionDown)] || { banner: "", reason: "", look: "unknown" };
+    applyControls(fill(text.reason, state));
     if (banner) {
       var message = banner.querySelector("[data-routing-message]");
-      if (message) message.textContent = bannerMessage(state, reason, options.note);
-      banner.classList.remove("open", "fenced", "read-only", "unknown");
-      banner.classList.add(!state || options.ownRegionDown ? "unknown" : !reason ? "open" : state.state === "fenced" ? "fenced" : "read-only");
+      if (message) setText(message, fill(text.banner, state));
+      if (!banner.classList.contains(text.look)) {
+        for (var key in texts) banner.classList.remove(texts[key].look);
+        banner.classList.add(text.look);
+      }
       if (state) banner.dataset.version = String(state.version);
     }
     if (!state) return;
@@ -163,7 +171,7 @@
         if (!other || !regionUrls[other]) throw new Error("no other region");
         return fetchJson(regionUrls[other].replace(/\/$/, "") + "/api/state", { mode: "cors", credentials: "omit" })
           .then(function (state) {
-            render(state, { ownRegionDown: true, note: "(State read from " + other + ".)" });
+            render(state, { ownRegionDown: true });
           });
       })
       .catch(function () { render(null); })
@@ -227,6 +235,11 @@
       regionUrls = JSON.parse((banner && banner.dataset.regions) || "{}");
     } catch (e) {
       regionUrls = {};
+    }
+    try {
+      texts = JSON.parse(document.getElementById("script-texts").textContent).routing || {};
+    } catch (e) {
+      texts = {};
     }
     var initial = null;
     try {

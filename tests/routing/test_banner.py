@@ -1,0 +1,131 @@
+"""The banner's texts come from the server alone: pages render them and hand them to the scripts."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.template import RequestContext, Template
+from django.test import RequestFactory, override_settings
+
+from accounts.users import AnonymousUser
+from routing.banner import Situation, text_fill, write_status
+from routing.selectors import StateRecord
+from routing.states import RoutingState
+from tests.conftest import PRIMARY, SECONDARY
+
+SCRIPTS = sorted((Path(settings.BASE_DIR) / "static" / "js").glob("*.js"))
+PAGE = Template('{% extends "base.html" %}{% block content %}<p>page</p>{% endblock %}')
+SCRIPT_TEXTS = re.compile(r'<script id="script-texts" type="application/json">(.*?)</script>', re.S)
+
+
+def record(state: RoutingState) -> StateRecord:
+    return StateRecord(
+        app_id="mra",
+        state=state,
+        version=2,
+        updated_at="2026-01-01T00:00:00+00:00",
+        updated_by="olga",
+        reason="maintenance window",
+        fenced_from=PRIMARY if state is RoutingState.FENCED else None,
+    )
+
+
+def page_for(state_record: StateRecord | None, monkeypatch) -> tuple[str, dict]:
+    """A page as the serving region renders it, without asking an emulator for the state."""
+    monkeypatch.setattr("routing.templatetags.routing.routing_state_get", lambda **_: state_record)
+    request = RequestFactory().get("/upload/")
+    request.user = AnonymousUser()
+    html = PAGE.render(RequestContext(request))
+    return html, json.loads(SCRIPT_TEXTS.search(html)[1])
+
+
+@pytest.mark.parametrize(
+    ("state", "serving", "situation", "message"),
+    [
+        (
+            RoutingState.ACTIVE,
+            PRIMARY,
+            Situation.OPEN,
+            f"You are on {PRIMARY} (primary). Uploads and comments are open.",
+        ),
+        (
+            RoutingState.FENCED,
+            PRIMARY,
+            Situation.FENCED,
+            f"You are on {PRIMARY} (primary). Uploads and comments are paused while "
+            "operators move the site between regions; they reopen by themselves.",
+        ),
+        (
+            RoutingState.ACTIVE,
+            SECONDARY,
+            Situation.READ_ONLY,
+            f"You are on {SECONDARY} (secondary). This region is read-only; "
+            f"uploads and comments go to {PRIMARY}.",
+        ),
+        (
+            None,
+            SECONDARY,
+            Situation.STATE_UNREADABLE,
+            f"You are on {SECONDARY} (secondary). Uploads and comments are paused: "
+            "this region cannot read the routing state.",
+        ),
+    ],
+)
+def test_the_banner_names_the_situation_and_the_reason(state, serving, situation, message):
+    status = write_status(record=record(state) if state else None, serving_region=serving)
+    assert (status.situation, status.message) == (situation, message)
+    assert status.writable_here is (situation is Situation.OPEN)
+    assert status.reason == ("" if status.writable_here else message.split(". ", 1)[1])
+
+
+def test_a_template_is_filled_only_where_a_value_is_given():
+    template = "{serving_region} is here; writes go to {writable_region}."
+    assert text_fill(template, serving_region=PRIMARY) == (
+        f"{PRIMARY} is here; writes go to {{writable_region}}."
+    )
+
+
+def script_keys(script: str, pattern: str) -> set[str]:
+    return set(re.findall(pattern, (Path(settings.BASE_DIR) / "static/js" / script).read_text()))
+
+
+@override_settings(MRA_REGION=SECONDARY)
+def test_the_page_gives_the_scripts_every_text_they_use(monkeypatch):
+    html, texts = page_for(record(RoutingState.ACTIVE), monkeypatch)
+
+    situations = script_keys("state.js", r'return "(\w+)";')
+    assert situations and situations <= set(texts["routing"])
+    for text in texts["routing"].values():
+        assert set(text) == {"banner", "reason", "look"}
+        # The script fills the writable region and nothing else.
+        assert set(re.findall(r"\{(\w+)\}", text["banner"] + text["reason"])) <= {"writable_region"}
+    photo_keys = script_keys("photos.js", r"(?<![\w/])texts\.(\w+)")
+    assert photo_keys and photo_keys <= set(texts["photos"])
+
+    # What the script shows for the state it polls is what the server rendered for it.
+    read_only = texts["routing"][Situation.READ_ONLY]
+    assert text_fill(read_only["banner"], writable_region=PRIMARY) in html
+    region_down = texts["routing"][Situation.REGION_DOWN]["banner"]
+    assert f"{SECONDARY} is not answering" in region_down
+    assert f"(State read from {PRIMARY}.)" in region_down
+
+
+def test_the_upload_page_script_speaks_with_the_servers_words(monkeypatch):
+    _, texts = page_for(record(RoutingState.ACTIVE), monkeypatch)
+    megabytes = f"{settings.MRA_PHOTO_MAX_BYTES / (1024 * 1024):g} MB"
+    assert f"The file is larger than {megabytes}." in texts["photos"]["too_large"]
+    assert texts["photos"]["empty_file"].startswith("The file is empty.")
+
+
+# A sentence: a quoted string starting with a capital and holding three words or more.
+SENTENCE = re.compile(r"""(["'`])[A-Z][^"'`\n]*\s\S+\s[^"'`\n]*\1""")
+WORDS_OF_THE_TEXTS = ("Uploads", "paused", "read-only", "not answering", "Loading", "larger than")
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda path: path.name)
+def test_scripts_hold_no_sentence_of_their_own(script):
+    source = script.read_text()
+    assert not SENTENCE.search(source), SENTENCE.search(source)
+    assert not [word for word in WORDS_OF_THE_TEXTS if word in source]
