@@ -103,7 +103,7 @@ def banner_texts(*, serving_region: str) -> dict[str, dict[str, str]]:
             (region for region in settings.MRA_REGION_URLS if region != serving_region), ""
         ),
     }
-    texts = {}
+    texts: dict[str, dict[str, str]] = {}
     for situation, reason in REASONS.items():
         parts = [WHERE, reason or WRITES_OPEN, NOTES.get(situation, "")]
         texts[situation.value] = {

@@ -6,6 +6,8 @@
  * the writable region changes to another region, the page moves to the same
  * path there. If this region does not answer, the other region's /api/state
  * is asked instead. window.mra.apiFetch waits out 503s and follows 421s.
+ * Every sentence it shows comes from the page (#script-texts, written by
+ * routing/banner.py); it only picks the situation and fills in the region.
  */
 (function () {
   "use strict";
@@ -30,9 +32,9 @@
     return null;
   }
 
-  /* The server's texts (routing/banner.py): for each situation the banner,
-   * the reason shown next to write controls and the banner's look. Only
-   * {writable_region} is left to fill from the polled state. */
+  /* texts[situation] holds the banner, the reason shown next to write
+   * controls and the banner's look; only {writable_region} is left to fill
+   * from the polled state. */
   function fill(template, state) {
     return template.replace(/\{(\w+)\}/g, function (placeholder, name) {
       var value = state && state[name];

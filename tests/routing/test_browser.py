@@ -37,6 +37,17 @@ def people(aws, make_user, sites, browser, page):
     user.close()
 
 
+WATCH_LIVE_REGION = """() => {
+  window.__liveRewrites = 0;
+  window.__live = new MutationObserver((changes) => { window.__liveRewrites += changes.length; });
+  window.__live.observe(
+    document.getElementById("routing-banner"),
+    { childList: true, characterData: true, subtree: true },
+  );
+}"""
+LIVE_REWRITES = "window.__liveRewrites + window.__live.takeRecords().length"
+
+
 def test_fence_from_the_console_pauses_and_reopens_an_open_upload_page(people, sites):
     operator, user = people
     site = sites[PRIMARY].url
@@ -45,6 +56,11 @@ def test_fence_from_the_console_pauses_and_reopens_an_open_upload_page(people, s
     assert upload.is_enabled()
     assert "Uploads and comments are open." in user.get_by_test_id("routing-banner").inner_text()
     user.evaluate("window.__sameDocument = true")
+    # A poll that finds the same state leaves the live region alone (no repeated announcement).
+    user.evaluate(WATCH_LIVE_REGION)
+    user.evaluate("window.mra.refreshState()")
+    user.evaluate("window.mra.refreshState()")
+    assert user.evaluate(LIVE_REWRITES) == 0
 
     sign_in(operator, site, "/console/", "olga")
     console_action(operator, "fenced", "Fence us-east-1", "browser test")
