@@ -24,12 +24,17 @@ class ApplicationErrorMiddleware:
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not isinstance(exc, ApplicationError):
             return None
-        response = render(
-            request,
-            "mra_site/error.html",
-            {"title": exc.title, "message": exc.detail},
-            status=exc.status,
-        )
-        for name, value in exc.headers().items():
-            response[name] = value
-        return response
+        return error_page(request, exc)
+
+
+def error_page(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    """The error page for `exc`, with its status and headers."""
+    response = render(
+        request,
+        "mra_site/error.html",
+        {"title": exc.title, "message": exc.detail},
+        status=exc.status,
+    )
+    for name, value in exc.headers().items():
+        response[name] = value
+    return response
