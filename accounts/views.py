@@ -3,7 +3,6 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -14,6 +13,7 @@ from rest_framework.response import Response
 
 from mra_site.api import InputSerializer
 from mra_site.aws.cognito import Tokens
+from mra_site.middleware import page_render
 
 from . import services
 from .cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_token_cookies, set_token_cookies
@@ -45,10 +45,9 @@ def _form_page(
         form.add_error(error.field, error.detail)
     if form.is_bound and not form.is_valid():
         status_code = error.status if error and error.status >= 500 else 400
-    response = render(request, template, {"form": form, **context}, status=status_code)
-    for name, value in error.headers().items() if error else ():
-        response[name] = value
-    return response
+    return page_render(
+        request, template, {"form": form, **context}, status=status_code, error=error
+    )
 
 
 def _signed_in(response: HttpResponse, tokens: Tokens) -> HttpResponse:
@@ -60,14 +59,14 @@ def _signed_in(response: HttpResponse, tokens: Tokens) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
-    context = {"next": _next_url(request)}
+    next_url = _next_url(request)
     if request.method != "POST" or not form.is_valid():
-        return _form_page(request, "accounts/login.html", form, **context)
+        return _form_page(request, "accounts/login.html", form, next=next_url)
     try:
         tokens = services.user_sign_in(**form.cleaned_data)
     except services.AccountError as exc:
-        return _form_page(request, "accounts/login.html", form, error=exc, **context)
-    return _signed_in(HttpResponseRedirect(_next_url(request)), tokens)
+        return _form_page(request, "accounts/login.html", form, error=exc, next=next_url)
+    return _signed_in(HttpResponseRedirect(next_url), tokens)
 
 
 @require_http_methods(["GET", "POST"])

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from mra_site.errors import ApplicationError
+from mra_site.middleware import page_render
 from routing.fencing import WriteRefused
 
 from . import selectors, services
@@ -112,7 +112,7 @@ def _detail(
         )
     except InvalidInput:
         comments = selectors.comment_list(photo_id=photo.id)
-    response = render(
+    return page_render(
         request,
         "photos/detail.html",
         {
@@ -130,14 +130,8 @@ def _detail(
             "comment_max_length": COMMENT_MAX_LENGTH,
         },
         status=status,
+        error=refused,
     )
-    return _with_headers(response, refused)
-
-
-def _with_headers(response: HttpResponse, error: ApplicationError | None) -> HttpResponse:
-    for name, value in error.headers().items() if error else ():
-        response[name] = value
-    return response
 
 
 @require_GET
@@ -183,7 +177,7 @@ def _upload_page(
     refused: WriteRefused | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    response = render(
+    return page_render(
         request,
         "photos/upload.html",
         {
@@ -195,8 +189,8 @@ def _upload_page(
             "title_max_length": TITLE_MAX_LENGTH,
         },
         status=status,
+        error=refused,
     )
-    return _with_headers(response, refused)
 
 
 @csrf_exempt
