@@ -22,20 +22,22 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class AccountError(ApplicationError):
     """A sign-up or sign-in problem, worded for the person at the keyboard."""
 
-    _CODES = {400: "invalid", 401: "not_authenticated", 403: "not_confirmed", 503: "unavailable"}
+    # The codes POST /api/auth/token has always answered with.
+    _CODES = {
+        400: "invalid",
+        401: "invalid_credentials",
+        403: "user_not_confirmed",
+        503: "region_unavailable",
+    }
 
-    def __init__(self, message: str, *, field: str | None = None, status: int = 400) -> None:
+    def __init__(self, detail: str, *, field: str | None = None, status: int = 400) -> None:
         super().__init__(
-            message,
+            detail,
             code=self._CODES.get(status, "invalid"),
             status=status,
             field=field,
             retry_after=5 if status == 503 else None,
         )
-
-    @property
-    def message(self) -> str:
-        return self.detail
 
 
 def _unavailable(region: str) -> AccountError:

@@ -1,6 +1,8 @@
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -8,6 +10,10 @@ from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from mra_site.api import InputSerializer
+from mra_site.aws.cognito import Tokens
+from mra_site.middleware import page_render
 
 from . import services
 from .cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_token_cookies, set_token_cookies
@@ -21,53 +27,62 @@ def _next_url(request: HttpRequest) -> str:
     return "/"
 
 
+def _form_page(
+    request: HttpRequest,
+    template: str,
+    form: forms.Form,
+    *,
+    error: services.AccountError | None = None,
+    **context: Any,
+) -> HttpResponse:
+    """The form again, with what was refused under the field it concerns.
+
+    A mistake of the person at the keyboard answers 400 (a wrong password too:
+    a page is not an API client to challenge); an unavailable region keeps its
+    503 and Retry-After."""
+    status_code = 200
+    if error is not None:
+        form.add_error(error.field, error.detail)
+    if form.is_bound and not form.is_valid():
+        status_code = error.status if error and error.status >= 500 else 400
+    return page_render(
+        request, template, {"form": form, **context}, status=status_code, error=error
+    )
+
+
+def _signed_in(response: HttpResponse, tokens: Tokens) -> HttpResponse:
+    set_token_cookies(response, tokens)
+    response._mra_signed_in = True  # type: ignore[attr-defined]
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
-    status_code = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            tokens = services.user_sign_in(**form.cleaned_data)
-        except services.AccountError as exc:
-            form.add_error(None, exc.message)
-            status_code = 400 if exc.status < 500 else exc.status
-        else:
-            response = HttpResponseRedirect(_next_url(request))
-            set_token_cookies(response, tokens)
-            response._mra_signed_in = True
-            return response
-    elif request.method == "POST":
-        status_code = 400
-    return render(
-        request,
-        "accounts/login.html",
-        {"form": form, "next": _next_url(request)},
-        status=status_code,
-    )
+    next_url = _next_url(request)
+    if request.method != "POST" or not form.is_valid():
+        return _form_page(request, "accounts/login.html", form, next=next_url)
+    try:
+        tokens = services.user_sign_in(**form.cleaned_data)
+    except services.AccountError as exc:
+        return _form_page(request, "accounts/login.html", form, error=exc, next=next_url)
+    return _signed_in(HttpResponseRedirect(next_url), tokens)
 
 
 @require_http_methods(["GET", "POST"])
 def signup_view(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
-    status_code = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.user_sign_up(**form.cleaned_data)
-            tokens = services.user_sign_in(
-                username=form.cleaned_data["username"], password=form.cleaned_data["password"]
-            )
-        except services.AccountError as exc:
-            form.add_error(exc.field, exc.message)
-            status_code = 400 if exc.status < 500 else exc.status
-        else:
-            response = HttpResponseRedirect("/")
-            set_token_cookies(response, tokens)
-            response._mra_signed_in = True
-            messages.success(request, f"Welcome, {form.cleaned_data['username']}!")
-            return response
-    elif request.method == "POST":
-        status_code = 400
-    return render(request, "accounts/signup.html", {"form": form}, status=status_code)
+    if request.method != "POST" or not form.is_valid():
+        return _form_page(request, "accounts/signup.html", form)
+    try:
+        services.user_sign_up(**form.cleaned_data)
+        tokens = services.user_sign_in(
+            username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+        )
+    except services.AccountError as exc:
+        return _form_page(request, "accounts/signup.html", form, error=exc)
+    messages.success(request, f"Welcome, {form.cleaned_data['username']}!")
+    return _signed_in(HttpResponseRedirect("/"), tokens)
 
 
 @require_POST
@@ -82,7 +97,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class TokenRequestSerializer(InputSerializer):
     """Either a username and password, or a refresh token from an earlier answer."""
 
     username = serializers.CharField(max_length=128, required=False)
@@ -108,33 +123,25 @@ class TokenResponseSerializer(serializers.Serializer):
     token_type = serializers.CharField()
 
 
+_AUTH_ERROR = inline_serializer(
+    "AuthError", {"error": serializers.CharField(), "detail": serializers.CharField()}
+)
+
+
 @extend_schema(
     request=TokenRequestSerializer,
-    responses={
-        200: TokenResponseSerializer,
-        400: inline_serializer(
-            "AuthError", {"error": serializers.CharField(), "detail": serializers.CharField()}
-        ),
-    },
+    responses={200: TokenResponseSerializer, **dict.fromkeys((400, 401, 403, 503), _AUTH_ERROR)},
     summary="Exchange a username and password, or a refresh token, for Cognito tokens",
 )
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([])
 def token_api(request: Request) -> Response:
-    serializer = TokenRequestSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    data = serializer.validated_data
-    try:
-        if data.get("refresh_token"):
-            tokens = services.user_refresh(refresh_token=data["refresh_token"])
-        else:
-            tokens = services.user_sign_in(username=data["username"], password=data["password"])
-    except services.AccountError as exc:
-        code = "region_unavailable" if exc.status >= 500 else "invalid_credentials"
-        if exc.status == 403:
-            code = "user_not_confirmed"
-        return Response({"error": code, "detail": exc.message}, status=exc.status)
+    data = TokenRequestSerializer.parse(request.data)
+    if data.get("refresh_token"):
+        tokens = services.user_refresh(refresh_token=data["refresh_token"])
+    else:
+        tokens = services.user_sign_in(username=data["username"], password=data["password"])
     return Response(
         {
             "access_token": tokens.access_token,

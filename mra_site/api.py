@@ -1,8 +1,9 @@
-"""API conventions: errors are JSON {"error": CODE, "detail": TEXT}."""
+"""API conventions: errors are JSON {"error": CODE, "detail": TEXT}; input is
+parsed by an input serializer, which is also what the schema documents."""
 
-from typing import Any
+from typing import Any, ClassVar
 
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -30,6 +31,33 @@ def _flatten(detail: Any) -> str:
     if isinstance(detail, list):
         return " ".join(_flatten(item) for item in detail)
     return str(detail)
+
+
+class InputRefused(ApplicationError):
+    """An API input that its input serializer refused."""
+
+
+class InputSerializer(serializers.Serializer):
+    """Parses and validates one API input (body or query) and documents it in the schema.
+
+    A refusal answers 400 with the code `error_codes` gives the first refused
+    field, so clients keep the codes they know ("invalid_title"), else "invalid";
+    `fields` lists every refusal by field.
+    """
+
+    error_codes: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def parse(cls, data: Any) -> dict[str, Any]:
+        serializer = cls(data=data)
+        if serializer.is_valid():
+            return dict(serializer.validated_data)
+        errors = serializer.errors
+        raise InputRefused(
+            _flatten(errors),
+            code=cls.error_codes.get(next(iter(errors)), "invalid"),
+            extra={"fields": errors},
+        )
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:

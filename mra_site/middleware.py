@@ -1,9 +1,10 @@
 """Page-level answers that every view shares."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from .errors import ApplicationError
 
@@ -24,12 +25,31 @@ class ApplicationErrorMiddleware:
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not isinstance(exc, ApplicationError):
             return None
-        response = render(
-            request,
-            "mra_site/error.html",
-            {"title": exc.title, "message": exc.detail},
-            status=exc.status,
-        )
-        for name, value in exc.headers().items():
-            response[name] = value
-        return response
+        return error_page(request, exc)
+
+
+def error_page(request: HttpRequest, exc: ApplicationError) -> HttpResponse:
+    """The error page for `exc`, with its status and headers."""
+    return page_render(
+        request,
+        "mra_site/error.html",
+        {"title": exc.title, "message": exc.detail},
+        status=exc.status,
+        error=exc,
+    )
+
+
+def page_render(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    error: ApplicationError | None = None,
+) -> HttpResponse:
+    """A page; showing `error`, it also carries the headers the error calls for (Retry-After)."""
+    return HttpResponse(
+        render_to_string(template, context, request),
+        status=status,
+        headers=error.headers() if error else None,
+    )

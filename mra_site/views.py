@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from mra_site.aws.health import region_readiness
+from mra_site.errors import ApplicationError
+from mra_site.middleware import error_page
 
 
 @never_cache
@@ -27,16 +28,17 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503 if failing else 200)
 
 
+class FormExpired(ApplicationError):
+    code = "csrf_failed"
+    status = 403
+    title = "Form expired"
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return render(
+    return error_page(
         request,
-        "mra_site/error.html",
-        {
-            "title": "Form expired",
-            "message": (
-                "This form was open too long or cookies are blocked. "
-                "Go back, reload the page and try again."
-            ),
-        },
-        status=403,
+        FormExpired(
+            "This form was open too long or cookies are blocked. "
+            "Go back, reload the page and try again."
+        ),
     )

@@ -1,32 +1,30 @@
-"""The photos API of DESIGN.md: thin views over the services and selectors."""
+"""The photos API of DESIGN.md: thin views over the services and selectors.
+
+Input is parsed by the input serializers (also the schema); every refusal
+propagates to `mra_site.api.exception_handler`."""
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors, services
-from .errors import PhotoError
 from .images import declared_length_check
 from .serializers import (
     CommentCreateSerializer,
+    CommentPageQuery,
     CommentPageSerializer,
     CommentSerializer,
     ErrorSerializer,
+    PhotoPageQuery,
     PhotoPageSerializer,
     PhotoSerializer,
     PhotoUploadSerializer,
     comment_data,
     photo_data,
 )
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("limit", OpenApiTypes.INT, description="1 to 100, default 24"),
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="next_cursor of the previous page"),
-]
 
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
@@ -38,11 +36,6 @@ class PhotosAPIView(APIView):
         if self.request.method in permissions.SAFE_METHODS:
             return [permissions.AllowAny()]
         return [permissions.IsAuthenticated()]
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, PhotoError):
-            return Response({"error": exc.code, "detail": exc.detail}, status=exc.status)
-        return super().handle_exception(exc)
 
 
 class PhotoListCreateAPI(PhotosAPIView):
@@ -58,14 +51,12 @@ class PhotoListCreateAPI(PhotosAPIView):
 
     @extend_schema(
         operation_id="photos_list",
-        parameters=PAGE_PARAMETERS,
+        parameters=[PhotoPageQuery],
         responses={200: PhotoPageSerializer, **_errors(400)},
     )
     def get(self, request: Request) -> Response:
-        page = selectors.photo_list(
-            limit=selectors.page_size_parse(request.query_params.get("limit")),
-            cursor=request.query_params.get("cursor") or None,
-        )
+        query = PhotoPageQuery.parse(request.query_params)
+        page = selectors.photo_list(limit=query["limit"], cursor=query.get("cursor") or None)
         return Response(
             {"results": [photo_data(p) for p in page.results], "next_cursor": page.next_cursor}
         )
@@ -76,14 +67,12 @@ class PhotoListCreateAPI(PhotosAPIView):
         responses={201: PhotoSerializer, **_errors(400, 401, 421, 503)},
     )
     def post(self, request: Request) -> Response:
-        upload = request.FILES.get("image")
-        if upload is None:
-            raise PhotoError("missing_image", "Attach the photo as the multipart field `image`.")
+        upload = PhotoUploadSerializer.parse(request.data)
         photo = services.photo_create(
             owner=request.user.username,
-            title=str(request.data.get("title", "")),
-            upload=upload,
-            size=upload.size,
+            title=upload["title"],
+            upload=upload["image"],
+            size=upload["image"].size,
         )
         return Response(photo_data(photo), status=status.HTTP_201_CREATED)
 
@@ -105,17 +94,14 @@ class PhotoDetailAPI(PhotosAPIView):
 class CommentListCreateAPI(PhotosAPIView):
     @extend_schema(
         operation_id="photos_comments_list",
-        parameters=PAGE_PARAMETERS,
+        parameters=[CommentPageQuery],
         responses={200: CommentPageSerializer, **_errors(400, 404)},
     )
     def get(self, request: Request, photo_id: str) -> Response:
+        query = CommentPageQuery.parse(request.query_params)
         selectors.photo_get(photo_id=photo_id)
         page = selectors.comment_list(
-            photo_id=photo_id,
-            limit=selectors.page_size_parse(
-                request.query_params.get("limit"), default=selectors.MAX_PAGE_SIZE
-            ),
-            cursor=request.query_params.get("cursor") or None,
+            photo_id=photo_id, limit=query["limit"], cursor=query.get("cursor") or None
         )
         return Response(
             {"results": [comment_data(c) for c in page.results], "next_cursor": page.next_cursor}
@@ -127,10 +113,9 @@ class CommentListCreateAPI(PhotosAPIView):
         responses={201: CommentSerializer, **_errors(400, 401, 404, 421, 503)},
     )
     def post(self, request: Request, photo_id: str) -> Response:
-        message = request.data.get("message", "") if hasattr(request.data, "get") else ""
         comment = services.comment_create(
             photo_id=photo_id,
             author=request.user.username,
-            message=message if isinstance(message, str) else "",
+            message=CommentCreateSerializer.parse(request.data)["message"],
         )
         return Response(comment_data(comment), status=status.HTTP_201_CREATED)

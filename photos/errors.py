@@ -11,6 +11,8 @@ class PhotoError(ApplicationError):
 class ImageRefused(PhotoError):
     """The uploaded file is not an acceptable image."""
 
+    field = "image"
+
 
 class InvalidInput(PhotoError):
     """A title, comment, limit or cursor is not acceptable."""

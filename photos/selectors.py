@@ -8,7 +8,7 @@ from mra_site.aws.clients import aws_call, dynamodb_table
 from mra_site.resources import table_name
 
 from .cursors import cursor_decode, cursor_encode
-from .errors import InvalidInput, PhotoNotFound
+from .errors import PhotoNotFound
 from .records import (
     COMMENT_PREFIX,
     GALLERY,
@@ -29,20 +29,6 @@ MAX_PAGE_SIZE = 100
 
 def photos_table(region: str | None = None) -> Any:
     return dynamodb_table(region or settings.MRA_REGION, table_name("photos"))
-
-
-def page_size_parse(raw: str | int | None, *, default: int = DEFAULT_PAGE_SIZE) -> int:
-    if raw in (None, ""):
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = 0
-    if not 1 <= value <= MAX_PAGE_SIZE:
-        raise InvalidInput(
-            "invalid_limit", f"limit must be a whole number from 1 to {MAX_PAGE_SIZE}."
-        )
-    return value
 
 
 def photo_get(*, photo_id: str, region: str | None = None) -> Photo:

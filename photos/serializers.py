@@ -1,11 +1,71 @@
-"""The API's shapes, as DESIGN.md gives them; also the source of the OpenAPI schema."""
+"""The API's shapes, as DESIGN.md gives them: the input serializers parse what
+clients send, the output ones describe answers; both are the OpenAPI schema."""
 
 from typing import Any
 
 from rest_framework import serializers
 
+from mra_site.api import InputSerializer
+
 from .media import media_url
 from .records import Comment, Photo
+from .selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from .services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
+
+_LIMIT_REFUSED = f"Give a whole number from 1 to {MAX_PAGE_SIZE}."
+_IMAGE_MISSING = "Attach the photo as the multipart field `image`."
+
+
+def _limit(default: int) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PAGE_SIZE,
+        default=default,
+        help_text=f"1 to {MAX_PAGE_SIZE}, default {default}",
+        error_messages={key: _LIMIT_REFUSED for key in ("invalid", "min_value", "max_value")},
+    )
+
+
+class PhotoPageQuery(InputSerializer):
+    """One page of photos, newest first."""
+
+    limit = _limit(DEFAULT_PAGE_SIZE)
+    cursor = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="next_cursor of the previous page",
+    )
+
+    error_codes = {"limit": "invalid_limit", "cursor": "invalid_cursor"}
+
+
+class CommentPageQuery(PhotoPageQuery):
+    """One page of a photo's comments, oldest first."""
+
+    limit = _limit(MAX_PAGE_SIZE)
+
+
+class PhotoUploadSerializer(InputSerializer):
+    """A photo to publish: the image file and its title."""
+
+    # Empty files reach the service, which refuses them with its own code.
+    image = serializers.FileField(
+        allow_empty_file=True,
+        help_text="JPEG, PNG or WebP; decided by content",
+        error_messages={"required": _IMAGE_MISSING, "invalid": _IMAGE_MISSING},
+    )
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+
+    error_codes = {"image": "missing_image", "title": "invalid_title"}
+
+
+class CommentCreateSerializer(InputSerializer):
+    """A comment on a photo; the author is the signed-in user."""
+
+    message = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+
+    error_codes = {"message": "invalid_message"}
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -31,11 +91,6 @@ class PhotoPageSerializer(serializers.Serializer):
     next_cursor = serializers.CharField(allow_null=True)
 
 
-class PhotoUploadSerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="JPEG, PNG or WebP; decided by content")
-    title = serializers.CharField(max_length=200)
-
-
 class CommentSerializer(serializers.Serializer):
     id = serializers.CharField()
     photo_id = serializers.CharField()
@@ -47,10 +102,6 @@ class CommentSerializer(serializers.Serializer):
 class CommentPageSerializer(serializers.Serializer):
     results = CommentSerializer(many=True)
     next_cursor = serializers.CharField(allow_null=True)
-
-
-class CommentCreateSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=1000)
 
 
 def photo_data(photo: Photo) -> dict[str, Any]:

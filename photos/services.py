@@ -48,10 +48,12 @@ _CONFLICT_RETRIES = 6
 def title_clean(title: str) -> str:
     title = (title or "").strip()
     if not title:
-        raise InvalidInput("invalid_title", "Give the photo a title.")
+        raise InvalidInput("invalid_title", "Give the photo a title.", field="title")
     if len(title) > TITLE_MAX_LENGTH:
         raise InvalidInput(
-            "invalid_title", f"The title is {len(title)} characters; keep it to {TITLE_MAX_LENGTH}."
+            "invalid_title",
+            f"The title is {len(title)} characters; keep it to {TITLE_MAX_LENGTH}.",
+            field="title",
         )
     return title
 
@@ -59,11 +61,12 @@ def title_clean(title: str) -> str:
 def message_clean(message: str) -> str:
     message = (message or "").strip()
     if not message:
-        raise InvalidInput("invalid_message", "Write a comment before sending it.")
+        raise InvalidInput("invalid_message", "Write a comment before sending it.", field="message")
     if len(message) > COMMENT_MAX_LENGTH:
         raise InvalidInput(
             "invalid_message",
             f"The comment is {len(message)} characters; keep it to {COMMENT_MAX_LENGTH}.",
+            field="message",
         )
     return message
 

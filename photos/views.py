@@ -14,10 +14,11 @@ from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mra_site.middleware import page_render
 from routing.fencing import WriteRefused
 
 from . import selectors, services
-from .errors import ImageRefused, InvalidInput, PhotoError, PhotoNotFound
+from .errors import ImageRefused, InvalidInput
 from .images import declared_length_check
 from .media import media_url, photo_media_arrived, placeholder_url
 from .records import Photo
@@ -25,12 +26,20 @@ from .services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
 
 
 class UploadForm(forms.Form):
-    title = forms.CharField(max_length=TITLE_MAX_LENGTH, required=False)
-    image = forms.FileField(required=False)
+    title = forms.CharField(
+        max_length=TITLE_MAX_LENGTH, error_messages={"required": "Give the photo a title."}
+    )
+    # Empty files reach the service, which says why they are refused.
+    image = forms.FileField(
+        allow_empty_file=True, error_messages={"required": "Choose a photo to upload."}
+    )
 
 
 class CommentForm(forms.Form):
-    message = forms.CharField(max_length=COMMENT_MAX_LENGTH, required=False)
+    message = forms.CharField(
+        max_length=COMMENT_MAX_LENGTH,
+        error_messages={"required": "Write a comment before sending it."},
+    )
 
 
 def sign_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -51,7 +60,7 @@ def photo_card(photo: Photo) -> dict[str, Any]:
 def _photo_grid(
     request: HttpRequest, *, template: str, owner: str | None = None, **context: Any
 ) -> HttpResponse:
-    error = ""
+    error: InvalidInput | None = None
     try:
         page = selectors.photo_list(
             limit=selectors.DEFAULT_PAGE_SIZE,
@@ -59,7 +68,7 @@ def _photo_grid(
             owner=owner,
         )
     except InvalidInput as exc:
-        page, error = selectors.Page(results=[], next_cursor=None), exc.detail
+        page, error = selectors.Page(results=[], next_cursor=None), exc
     return render(
         request,
         template,
@@ -67,12 +76,12 @@ def _photo_grid(
             "cards": [photo_card(p) for p in page.results],
             "next_cursor": page.next_cursor,
             "page_size": selectors.DEFAULT_PAGE_SIZE,
-            "list_error": error,
+            "list_error": error.detail if error else "",
             "placeholder_url": placeholder_url(),
             "owner": owner or "",
             **context,
         },
-        status=400 if error else 200,
+        status=error.status if error else 200,
     )
 
 
@@ -95,15 +104,7 @@ def _detail(
     refused: WriteRefused | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    try:
-        photo = selectors.photo_get(photo_id=photo_id)
-    except PhotoNotFound:
-        return render(
-            request,
-            "mra_site/error.html",
-            {"title": "Photo not found", "message": "This photo does not exist or was deleted."},
-            status=404,
-        )
+    photo = selectors.photo_get(photo_id=photo_id)
     arrived = photo_media_arrived(photo=photo)
     try:
         comments = selectors.comment_list(
@@ -111,7 +112,7 @@ def _detail(
         )
     except InvalidInput:
         comments = selectors.comment_list(photo_id=photo.id)
-    return render(
+    return page_render(
         request,
         "photos/detail.html",
         {
@@ -129,6 +130,7 @@ def _detail(
             "comment_max_length": COMMENT_MAX_LENGTH,
         },
         status=status,
+        error=refused,
     )
 
 
@@ -141,21 +143,19 @@ def photo_detail(request: HttpRequest, photo_id: str) -> HttpResponse:
 @sign_in_required
 def comment_post(request: HttpRequest, photo_id: str) -> HttpResponse:
     form = CommentForm(request.POST)
-    form.is_valid()
+    if not form.is_valid():
+        return _detail(request, photo_id, form=form, status=400)
     try:
         services.comment_create(
             photo_id=photo_id,
             author=request.user.username,
-            message=request.POST.get("message", ""),
+            message=form.cleaned_data["message"],
         )
     except WriteRefused as exc:
         return _detail(request, photo_id, form=form, refused=exc, status=exc.status)
-    except PhotoNotFound:
-        return _detail(request, photo_id)
     except InvalidInput as exc:
-        form.errors.clear()
-        form.add_error("message", exc.detail)
-        return _detail(request, photo_id, form=form, status=400)
+        form.add_error(exc.field, exc.detail)
+        return _detail(request, photo_id, form=form, status=exc.status)
     return HttpResponseRedirect(reverse("photos:detail", args=[photo_id]) + "#comments")
 
 
@@ -166,11 +166,6 @@ def photo_delete(request: HttpRequest, photo_id: str) -> HttpResponse:
         services.photo_delete(photo_id=photo_id, username=request.user.username)
     except WriteRefused as exc:
         return _detail(request, photo_id, refused=exc, status=exc.status)
-    except PhotoError as exc:
-        if isinstance(exc, PhotoNotFound):
-            return _detail(request, photo_id)
-        messages.error(request, exc.detail)
-        return HttpResponseRedirect(reverse("photos:detail", args=[photo_id]))
     messages.success(request, "The photo and its comments were deleted.")
     return HttpResponseRedirect(reverse("photos:mine"))
 
@@ -182,7 +177,7 @@ def _upload_page(
     refused: WriteRefused | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    return render(
+    return page_render(
         request,
         "photos/upload.html",
         {
@@ -194,6 +189,7 @@ def _upload_page(
             "title_max_length": TITLE_MAX_LENGTH,
         },
         status=status,
+        error=refused,
     )
 
 
@@ -210,10 +206,10 @@ def upload(request: HttpRequest) -> HttpResponse:
                 max_bytes=settings.MRA_PHOTO_MAX_BYTES,
             )
         except ImageRefused as exc:
-            form = UploadForm(data={})
-            form.is_valid()
-            form.add_error("image", exc.detail)
-            return _upload_page(request, form, status=400)
+            # Nothing of the body was read: the form has only this error to show.
+            form = UploadForm(data={}, empty_permitted=True, use_required_attribute=False)
+            form.add_error(exc.field, exc.detail)
+            return _upload_page(request, form, status=exc.status)
     return _upload_checked(request)
 
 
@@ -222,23 +218,20 @@ def _upload_checked(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _upload_page(request, UploadForm())
     form = UploadForm(request.POST, request.FILES)
-    form.is_valid()
-    upload_file = request.FILES.get("image")
+    if not form.is_valid():
+        return _upload_page(request, form, status=400)
+    image = form.cleaned_data["image"]
     try:
-        if upload_file is None:
-            raise ImageRefused("missing_image", "Choose a photo to upload.")
         photo = services.photo_create(
             owner=request.user.username,
-            title=request.POST.get("title", ""),
-            upload=upload_file,
-            size=upload_file.size,
+            title=form.cleaned_data["title"],
+            upload=image,
+            size=image.size,
         )
     except WriteRefused as exc:
         return _upload_page(request, form, refused=exc, status=exc.status)
-    except PhotoError as exc:
-        form.errors.clear()
-        field = "title" if exc.code == "invalid_title" else "image"
-        form.add_error(field, exc.detail)
+    except (ImageRefused, InvalidInput) as exc:
+        form.add_error(exc.field, exc.detail)
         return _upload_page(request, form, status=exc.status)
     messages.success(request, "Your photo is online.")
     return HttpResponseRedirect(reverse("photos:detail", args=[photo.id]))

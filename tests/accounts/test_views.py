@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 
+from accounts import services
 from accounts.cookies import ACCESS_COOKIE, REFRESH_COOKIE
 from mra_site.aws import cognito
 from mra_site.aws.clients import client as aws_client
@@ -188,3 +189,18 @@ def test_token_api(aws, make_user, client):
     )
     assert forged.status_code == 401
     assert "Sign in again" in forged.json()["detail"]
+
+
+def test_sign_in_page_refusals_without_asking_a_region(monkeypatch):
+    empty = Client().post("/accounts/login/", {"username": "alice", "password": ""})
+    assert empty.status_code == 400
+    assert "This field is required." in empty.content.decode()
+
+    def unavailable(**credentials):
+        raise services.AccountError("Accounts are unavailable in us-east-1.", status=503)
+
+    monkeypatch.setattr(services, "user_sign_in", unavailable)
+    down = Client().post("/accounts/login/", {"username": "alice", "password": "Secret-1234"})
+    assert down.status_code == 503 and down["Retry-After"] == "5"
+    assert "Accounts are unavailable in us-east-1." in down.content.decode()
+    assert 'value="alice"' in down.content.decode()

@@ -3,8 +3,9 @@
 from django.conf import settings
 
 from mra_site.aws.clients import dynamodb_table
-from photos import services
+from photos import selectors, services
 from photos.records import photo_item
+from photos.services import COMMENT_MAX_LENGTH
 from tests.conftest import PRIMARY, SECONDARY
 from tests.photos.conftest import csrf_token, image_bytes, upload_file
 from tests.photos.test_uploads import noise_png, set_state
@@ -110,6 +111,32 @@ def test_signed_out_visitors_get_the_explanation_and_are_sent_to_sign_in(aws, se
     settings.MRA_AWS_ENDPOINTS = {**settings.MRA_AWS_ENDPOINTS, PRIMARY: "http://127.0.0.1:9"}
     down = visitor.get("/")
     assert down.status_code == 503 and "did not answer" in down.content.decode()
+    assert int(down["Retry-After"]) > 0
+
+
+def test_a_comment_over_the_limit_is_refused_by_the_api_and_the_page(aws, api_client, page_client):
+    photo = services.photo_create(owner="alice", title="Long", upload=upload_file(image_bytes()))
+    too_long = "x" * (COMMENT_MAX_LENGTH + 1)
+    api = api_client("bob").post(
+        f"/api/photos/{photo.id}/comments", {"message": too_long}, content_type="application/json"
+    )
+    assert api.status_code == 400
+    assert api.json()["error"] == "invalid_message"
+    assert str(COMMENT_MAX_LENGTH) in api.json()["detail"]
+
+    browser = page_client("carol")
+    detail_path = f"/photos/{photo.id}/"
+    token = csrf_token(browser, detail_path)
+    page = browser.post(
+        detail_path + "comments/", {"csrfmiddlewaretoken": token, "message": too_long}
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    assert f"at most {COMMENT_MAX_LENGTH} characters" in html
+    assert 'role="alert"' in html and too_long in html  # kept in the form, to be shortened
+
+    assert selectors.comment_list(photo_id=photo.id).results == []
+    assert selectors.photo_get(photo_id=photo.id).comment_count == 0
 
 
 def test_metadata_that_arrived_before_its_media_shows_a_placeholder(aws, page_client, region):
