@@ -95,6 +95,13 @@ def pool_config(region: str) -> PoolConfig:
     return config
 
 
+def pool_check(*, region: str) -> None:
+    """Raise an AwsError unless the region's user pool answers."""
+    config = pool_config(region)
+    with aws_call(region, f"describe user pool {config.pool_id}"):
+        client("cognito-idp", region).describe_user_pool(UserPoolId=config.pool_id)
+
+
 def clear_pool_cache() -> None:
     with _pool_lock:
         _pool_cache.clear()

@@ -1,4 +1,9 @@
-"""Idempotent creation of a region's resources (local emulator or a fresh account)."""
+"""Idempotent creation of a region's resources (local emulator or a fresh account).
+
+One concern, kept apart from the service modules: creating resources is the
+bootstrap's business only, and nothing that serves requests calls it. Each
+function here speaks to one AWS service.
+"""
 
 from typing import Any
 
