@@ -2,6 +2,7 @@
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -27,7 +28,7 @@ def wait_for_regions(timeout: float) -> None:
     for region in regions():
         try:
             poll(
-                lambda region=region: dynamodb.region_ping(region=region),
+                partial(dynamodb.region_ping, region=region),
                 timeout=max(0.0, deadline - time.monotonic()),
                 what=f"region {region} answering",
                 interval=0.5,

@@ -24,8 +24,10 @@ def seed_demo_photos(*, region: str, demo: bool) -> list[str]:
     seeded = 0
     for index, title in enumerate(DEMO_TITLES):
         photo_id = demo_photo_id(index)
-        key = {"pk": photo_pk(photo_id), "sk": META}
-        if item_get(region=region, table=table, key=key, action=f"look up demo photo {photo_id}"):
+        photo_key = {"pk": photo_pk(photo_id), "sk": META}
+        if item_get(
+            region=region, table=table, key=photo_key, action=f"look up demo photo {photo_id}"
+        ):
             continue
         image = image_process(data=demo_image(index), max_pixels=settings.MRA_PHOTO_MAX_PIXELS)
         photo = photo_new(

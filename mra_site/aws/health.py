@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from mra_site.resources import TABLES, media_bucket
 
@@ -13,13 +14,13 @@ def region_readiness(region: str) -> dict[str, str]:
     """{check name: "ok" or the reason it failed}, checked concurrently."""
     bucket = media_bucket(region)
     checks: dict[str, Callable[[], object]] = {
-        f"s3:{bucket}": lambda: s3.bucket_check(region=region, bucket=bucket)
+        f"s3:{bucket}": partial(s3.bucket_check, region=region, bucket=bucket)
     }
     for spec in TABLES:
-        checks[f"dynamodb:{spec.name}"] = lambda name=spec.name: dynamodb.table_describe(
-            region=region, table=name
+        checks[f"dynamodb:{spec.name}"] = partial(
+            dynamodb.table_describe, region=region, table=spec.name
         )
-    checks["cognito:user-pool"] = lambda: cognito.pool_check(region=region)
+    checks["cognito:user-pool"] = partial(cognito.pool_check, region=region)
 
     def run(check: Callable[[], object]) -> str:
         try:

@@ -1,11 +1,17 @@
 """SQS queues: where S3 sends its object events for the media replicator."""
 
+from __future__ import annotations
+
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clients import aws_call, client
 from .errors import ResourceMissing
+
+if TYPE_CHECKING:
+    from types_boto3_sqs.literals import QueueAttributeNameType
+    from types_boto3_sqs.type_defs import DeleteMessageBatchRequestEntryTypeDef
 
 
 @dataclass(frozen=True)
@@ -60,7 +66,9 @@ def queue_receive(*, region: str, url: str, visibility: int, limit: int = 10) ->
 def queue_delete(*, region: str, url: str, receipt_handles: list[str]) -> None:
     if not receipt_handles:
         return
-    entries = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(receipt_handles)]
+    entries: list[DeleteMessageBatchRequestEntryTypeDef] = [
+        {"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(receipt_handles)
+    ]
     with aws_call(region, "delete queue messages"):
         for start in range(0, len(entries), 10):
             client("sqs", region).delete_message_batch(
@@ -70,7 +78,7 @@ def queue_delete(*, region: str, url: str, receipt_handles: list[str]) -> None:
 
 def queue_depth(*, region: str, url: str, in_flight: bool = True) -> int:
     """Messages waiting, plus (with `in_flight`) those received but not yet deleted."""
-    names: list[Any] = ["ApproximateNumberOfMessages"]
+    names: list[QueueAttributeNameType] = ["ApproximateNumberOfMessages"]
     if in_flight:
         names.append("ApproximateNumberOfMessagesNotVisible")
     with aws_call(region, "queue depth"):
