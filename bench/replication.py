@@ -81,11 +81,8 @@ def item_present(region: str, keys: list[str]) -> set[str]:
 
 
 def objects_present(region: str, prefix: str) -> int:
-    pages = client("s3", region).get_paginator("list_objects_v2")
-    return sum(
-        page.get("KeyCount", 0)
-        for page in pages.paginate(Bucket=media_bucket(region), Prefix=prefix)
-    )
+    listed = s3.objects_list(region=region, bucket=media_bucket(region), prefix=prefix)
+    return sum(1 for _ in listed)
 
 
 def paced(rate: float, seconds: float, write) -> int:
