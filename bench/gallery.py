@@ -34,12 +34,11 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
-from mra_site.aws.clients import _build, _options, clear_client_cache, client  # noqa: E402
-from mra_site.aws.dynamodb import write_stamp  # noqa: E402
+from mra_site.aws.clients import clear_client_cache, client, dynamodb_resource  # noqa: E402
+from mra_site.aws.dynamodb import items_put_batch, write_stamp  # noqa: E402
 from mra_site.bootstrap import bootstrap_region  # noqa: E402
 from mra_site.resources import table_name  # noqa: E402
 from photos.records import Photo, media_keys, new_id, photo_item  # noqa: E402
-from photos.selectors import photos_table  # noqa: E402
 from tests.support.processes import Emulator  # noqa: E402
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
@@ -89,24 +88,30 @@ class AwsMeter:
 
 def seed(count: int, *, start: int) -> None:
     """Write `count` photo items with the site's own item layout, 25 per request."""
-    with photos_table(PRIMARY).batch_writer() as batch:
-        for n in range(start, start + count):
-            photo_id = new_id()
-            original, thumbnail = media_keys(photo_id, "jpg")
-            photo = Photo(
-                id=photo_id,
-                title=f"Bench photo {n}",
-                owner=f"user{n % 50}",
-                created_at=f"2026-01-01T00:00:00.{n:06d}Z",
-                width=1600,
-                height=1067,
-                content_type="image/jpeg",
-                original_key=original,
-                thumbnail_key=thumbnail,
-                comment_count=n % 7,
-                media_region=PRIMARY,
-            )
-            batch.put_item(Item={**photo_item(photo), **write_stamp(PRIMARY)})
+    items_put_batch(
+        region=PRIMARY,
+        table=table_name("photos"),
+        items=(_bench_item(n) for n in range(start, start + count)),
+    )
+
+
+def _bench_item(n: int) -> dict:
+    photo_id = new_id()
+    original, thumbnail = media_keys(photo_id, "jpg")
+    photo = Photo(
+        id=photo_id,
+        title=f"Bench photo {n}",
+        owner=f"user{n % 50}",
+        created_at=f"2026-01-01T00:00:00.{n:06d}Z",
+        width=1600,
+        height=1067,
+        content_type="image/jpeg",
+        original_key=original,
+        thumbnail_key=thumbnail,
+        comment_count=n % 7,
+        media_region=PRIMARY,
+    )
+    return {**photo_item(photo), **write_stamp(PRIMARY)}
 
 
 def measure(meter: AwsMeter, request: Callable[[], object], *, requests: int) -> dict[str, float]:
@@ -191,7 +196,7 @@ def run(steps: list[int], *, requests: int) -> int:
     meter = AwsMeter(state_table=table_name("state"))
     for service in ("dynamodb", "s3", "cognito-idp"):
         meter.attach(client(service, PRIMARY).meta.events)
-    meter.attach(_build("resource", "dynamodb", *_options(PRIMARY)).meta.client.meta.events)
+    meter.attach(dynamodb_resource(PRIMARY).meta.client.meta.events)
 
     browser = Client()
     rows = []

@@ -38,8 +38,9 @@ django.setup()
 
 from django.test import override_settings  # noqa: E402
 
+from mra_site.aws import s3  # noqa: E402
 from mra_site.aws.clients import clear_client_cache, client, dynamodb_table  # noqa: E402
-from mra_site.aws.dynamodb import write_stamp  # noqa: E402
+from mra_site.aws.dynamodb import item_put, write_stamp  # noqa: E402
 from mra_site.bootstrap import bootstrap_region  # noqa: E402
 from mra_site.resources import media_bucket, table_name  # noqa: E402
 from replication.controls import replication_pause, replication_resume  # noqa: E402
@@ -54,14 +55,16 @@ MEDIA_BYTES = 200 * 1024
 
 
 def put_item(region: str, key: str) -> None:
-    dynamodb_table(region, table_name("photos")).put_item(
-        Item={"pk": key, "sk": "META", "title": key, **write_stamp(region)}
+    item_put(
+        region=region,
+        table=table_name("photos"),
+        item={"pk": key, "sk": "META", "title": key, **write_stamp(region)},
     )
 
 
 def put_object(region: str, key: str, body: bytes) -> None:
-    client("s3", region).put_object(
-        Bucket=media_bucket(region), Key=key, Body=body, ContentType="image/jpeg"
+    s3.object_put(
+        region=region, bucket=media_bucket(region), key=key, body=body, content_type="image/jpeg"
     )
 
 
@@ -78,11 +81,8 @@ def item_present(region: str, keys: list[str]) -> set[str]:
 
 
 def objects_present(region: str, prefix: str) -> int:
-    pages = client("s3", region).get_paginator("list_objects_v2")
-    return sum(
-        page.get("KeyCount", 0)
-        for page in pages.paginate(Bucket=media_bucket(region), Prefix=prefix)
-    )
+    listed = s3.objects_list(region=region, bucket=media_bucket(region), prefix=prefix)
+    return sum(1 for _ in listed)
 
 
 def paced(rate: float, seconds: float, write) -> int:

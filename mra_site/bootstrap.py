@@ -2,13 +2,15 @@
 
 import time
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from mra_site.aws import cognito, provision
-from mra_site.aws.clients import aws_call, client, endpoint_for, regions
+from mra_site.aws import cognito, dynamodb, provision
+from mra_site.aws.clients import endpoint_for, regions
 from mra_site.aws.errors import AwsError, RegionUnavailable
+from mra_site.polling import poll
 from mra_site.resources import TABLES, media_bucket
 
 
@@ -24,15 +26,16 @@ def wait_for_regions(timeout: float) -> None:
     """Block until every region answers, or raise RegionUnavailable."""
     deadline = time.monotonic() + timeout
     for region in regions():
-        while True:
-            try:
-                with aws_call(region, "list tables"):
-                    client("dynamodb", region).list_tables(Limit=1)
-                break
-            except RegionUnavailable:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
+        try:
+            poll(
+                partial(dynamodb.region_ping, region=region),
+                timeout=max(0.0, deadline - time.monotonic()),
+                what=f"region {region} answering",
+                interval=0.5,
+                ignore=(RegionUnavailable,),
+            )
+        except TimeoutError as exc:
+            raise RegionUnavailable(str(exc), region=region) from exc
 
 
 def provision_region(*, region: str) -> list[str]:

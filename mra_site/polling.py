@@ -27,7 +27,7 @@ def poll(
         try:
             result = check()
         except ignore as exc:
-            last_error, result = exc, None  # type: ignore[assignment]
+            last_error, result = exc, None
         if result:
             return result
         remaining = deadline - time.monotonic()

@@ -3,15 +3,13 @@
 from django.conf import settings
 
 from mra_site.aws import s3
-from mra_site.aws.clients import aws_call
-from mra_site.aws.dynamodb import write_stamp
+from mra_site.aws.dynamodb import Attr, item_get, item_put, write_stamp
 from mra_site.aws.errors import ConditionFailed
-from mra_site.resources import media_bucket
+from mra_site.resources import media_bucket, table_name
 
 from .demo import DEMO_TITLES, demo_image, demo_photo_id
 from .images import image_process
 from .records import META, media_objects, photo_item, photo_new, photo_pk
-from .selectors import photos_table
 
 DEMO_CREATED_AT = "2026-01-01T09:{minute:02d}:00.000000Z"
 
@@ -21,14 +19,16 @@ def seed_demo_photos(*, region: str, demo: bool) -> list[str]:
     provisioning, not a user's write, and must not wait for replication."""
     if not demo:
         return []
-    table = photos_table(region)
+    table = table_name("photos")
     bucket = media_bucket(region)
     seeded = 0
     for index, title in enumerate(DEMO_TITLES):
         photo_id = demo_photo_id(index)
-        with aws_call(region, f"look up demo photo {photo_id}"):
-            if "Item" in table.get_item(Key={"pk": photo_pk(photo_id), "sk": META}):
-                continue
+        photo_key = {"pk": photo_pk(photo_id), "sk": META}
+        if item_get(
+            region=region, table=table, key=photo_key, action=f"look up demo photo {photo_id}"
+        ):
+            continue
         image = image_process(data=demo_image(index), max_pixels=settings.MRA_PHOTO_MAX_PIXELS)
         photo = photo_new(
             photo_id=photo_id,
@@ -43,11 +43,13 @@ def seed_demo_photos(*, region: str, demo: bool) -> list[str]:
                 region=region, bucket=bucket, key=key, body=body, content_type=content_type
             )
         try:
-            with aws_call(region, f"seed demo photo {photo_id}"):
-                table.put_item(
-                    Item={**photo_item(photo), **write_stamp(region)},
-                    ConditionExpression="attribute_not_exists(pk)",
-                )
+            item_put(
+                region=region,
+                table=table,
+                item={**photo_item(photo), **write_stamp(region)},
+                condition=Attr("pk").not_exists(),
+                action=f"seed demo photo {photo_id}",
+            )
         except ConditionFailed:
             # A running replicator copied it from the other region meanwhile.
             continue

@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from mra_site.aws import s3
-from mra_site.aws.clients import aws_call
-from mra_site.resources import media_bucket
+from mra_site.aws.dynamodb import item_get
+from mra_site.resources import media_bucket, table_name
 
 from .records import META, photo_pk
-from .selectors import photos_table
 from .services import media_remove
 
 MEDIA_PREFIX = "photos/"
@@ -33,15 +32,16 @@ def orphan_media_delete(
         photo_id = stored.key[len(MEDIA_PREFIX) :].split("/", 1)[0]
         by_photo[photo_id].append(stored)
     removed: list[str] = []
-    table = photos_table(region)
     for photo_id, objects in sorted(by_photo.items()):
         if max(o.last_modified for o in objects) > cutoff:
             continue
-        with aws_call(region, f"get photo {photo_id}"):
-            known = "Item" in table.get_item(
-                Key={"pk": photo_pk(photo_id), "sk": META}, ProjectionExpression="pk"
-            )
-        if known:
+        known = item_get(
+            region=region,
+            table=table_name("photos"),
+            key={"pk": photo_pk(photo_id), "sk": META},
+            action=f"get photo {photo_id}",
+        )
+        if known is not None:
             continue
         keys = [o.key for o in objects]
         if not dry_run:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.conf import settings
 
-from mra_site.aws.clients import aws_call, dynamodb_table
+from mra_site.aws.dynamodb import ConditionBase, Key, item_get, items_query
 from mra_site.resources import table_name
 
 from .cursors import cursor_decode, cursor_encode
@@ -27,22 +27,19 @@ DEFAULT_PAGE_SIZE = 24
 MAX_PAGE_SIZE = 100
 
 
-def photos_table(region: str | None = None) -> Any:
-    return dynamodb_table(region or settings.MRA_REGION, table_name("photos"))
-
-
 def photo_get(*, photo_id: str, region: str | None = None) -> Photo:
     """One photo; PhotoNotFound when the id is malformed or unknown."""
     if not is_id(photo_id):
         raise PhotoNotFound(photo_id)
     region = region or settings.MRA_REGION
-    with aws_call(region, f"get photo {photo_id}"):
+    item = item_get(
+        region=region,
+        table=table_name("photos"),
+        key={"pk": photo_pk(photo_id), "sk": META},
         # Consistent: the page a user is sent to right after an upload must find it.
-        item = (
-            photos_table(region)
-            .get_item(Key={"pk": photo_pk(photo_id), "sk": META}, ConsistentRead=True)
-            .get("Item")
-        )
+        consistent=True,
+        action=f"get photo {photo_id}",
+    )
     if not item:
         raise PhotoNotFound(photo_id)
     return photo_from_item(item)
@@ -71,10 +68,9 @@ def photo_list(
         key_fields=("pk", "sk", hash_name, range_name),
         cursor=cursor,
         limit=limit,
-        IndexName=index,
-        KeyConditionExpression=f"{hash_name} = :hash",
-        ExpressionAttributeValues={":hash": hash_value},
-        ScanIndexForward=False,
+        key=Key(hash_name).eq(hash_value),
+        index=index,
+        forward=False,
     )
     return Page(results=[photo_from_item(item) for item in items], next_cursor=next_cursor)
 
@@ -93,10 +89,8 @@ def comment_list(
         key_fields=("pk", "sk"),
         cursor=cursor,
         limit=limit,
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues={":pk": photo_pk(photo_id), ":prefix": COMMENT_PREFIX},
-        ScanIndexForward=True,
-        ConsistentRead=True,
+        key=Key("pk").eq(photo_pk(photo_id)) & Key("sk").begins_with(COMMENT_PREFIX),
+        consistent=True,
     )
     return Page(results=[comment_from_item(item) for item in items], next_cursor=next_cursor)
 
@@ -108,15 +102,24 @@ def _query(
     key_fields: tuple[str, ...],
     cursor: str | None,
     limit: int,
-    **query: Any,
+    key: ConditionBase,
+    index: str | None = None,
+    forward: bool = True,
+    consistent: bool = False,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One Query call for one page. Asking for one item more than the page tells
     whether another page exists, so the last page never hands out a cursor."""
-    region = region or settings.MRA_REGION
-    if cursor:
-        query["ExclusiveStartKey"] = cursor_decode(cursor=cursor, scope=scope, fields=key_fields)
-    with aws_call(region, f"query {scope}"):
-        items = photos_table(region).query(Limit=limit + 1, **query).get("Items", [])
+    items = items_query(
+        region=region or settings.MRA_REGION,
+        table=table_name("photos"),
+        key=key,
+        index=index,
+        forward=forward,
+        consistent=consistent,
+        limit=limit + 1,
+        start=cursor_decode(cursor=cursor, scope=scope, fields=key_fields) if cursor else None,
+        action=f"query {scope}",
+    )
     if len(items) <= limit:
         return items, None
     items = items[:limit]

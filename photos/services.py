@@ -7,13 +7,12 @@ early assert_writable() so that a region that may not write does no work.
 import logging
 import random
 import time
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from django.conf import settings
 
 from mra_site.aws import s3
-from mra_site.aws.clients import aws_call
-from mra_site.aws.dynamodb import serialize, write_stamp
+from mra_site.aws.dynamodb import Attr, Delete, Key, Put, Update, Write, items_query, write_stamp
 from mra_site.aws.errors import AwsError, ConditionFailed
 from mra_site.resources import media_bucket, table_name
 from routing.fencing import assert_writable, guarded_write
@@ -34,7 +33,7 @@ from .records import (
     photo_new,
     photo_pk,
 )
-from .selectors import photo_get, photos_table
+from .selectors import photo_get
 
 logger = logging.getLogger(__name__)
 
@@ -112,14 +111,12 @@ def photo_create(
                 region=region, bucket=bucket, key=key, body=body, content_type=content_type
             )
         guarded_write(
-            items=[
-                {
-                    "Put": {
-                        "TableName": table_name("photos"),
-                        "Item": serialize({**photo_item(photo), **write_stamp(region)}),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
+            writes=[
+                Put(
+                    table=table_name("photos"),
+                    item={**photo_item(photo), **write_stamp(region)},
+                    condition=Attr("pk").not_exists(),
+                )
             ],
             region=region,
             action=f"create photo {photo_id}",
@@ -139,14 +136,12 @@ def photo_delete(*, photo_id: str, username: str, region: str | None = None) -> 
         raise NotOwner()
     try:
         guarded_write(
-            items=[
-                {
-                    "Delete": {
-                        "TableName": table_name("photos"),
-                        "Key": serialize({"pk": photo_pk(photo_id), "sk": META}),
-                        "ConditionExpression": "attribute_exists(pk)",
-                    }
-                }
+            writes=[
+                Delete(
+                    table=table_name("photos"),
+                    key={"pk": photo_pk(photo_id), "sk": META},
+                    condition=Attr("pk").exists(),
+                )
             ],
             region=region,
             action=f"delete photo {photo_id}",
@@ -176,30 +171,23 @@ def comment_create(
         created_at=now_timestamp(),
     )
     stamp = write_stamp(region)
-    items: list[dict[str, Any]] = [
-        {
-            "Update": {
-                "TableName": table_name("photos"),
-                "Key": serialize({"pk": photo_pk(photo_id), "sk": META}),
-                "UpdateExpression": "SET mra_written_at = :at, mra_region = :region "
-                "ADD comment_count :one",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": serialize(
-                    {":one": 1, ":at": stamp["mra_written_at"], ":region": region}
-                ),
-            }
-        },
-        {
-            "Put": {
-                "TableName": table_name("photos"),
-                "Item": serialize({**comment_item(comment), **stamp}),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        },
+    writes: list[Write] = [
+        Update(
+            table=table_name("photos"),
+            key={"pk": photo_pk(photo_id), "sk": META},
+            set=stamp,
+            add={"comment_count": 1},
+            condition=Attr("pk").exists(),
+        ),
+        Put(
+            table=table_name("photos"),
+            item={**comment_item(comment), **stamp},
+            condition=Attr("pk").not_exists(),
+        ),
     ]
     for attempt in range(_CONFLICT_RETRIES):
         try:
-            guarded_write(items=items, region=region, action=f"comment on photo {photo_id}")
+            guarded_write(writes=writes, region=region, action=f"comment on photo {photo_id}")
             return comment
         except ConditionFailed as exc:
             if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
@@ -221,22 +209,19 @@ def media_remove(*, region: str, keys: list[str]) -> None:
 
 
 def _comments_delete(*, photo_id: str, region: str) -> None:
-    table = photos_table(region)
     while True:
-        with aws_call(region, f"list comments of photo {photo_id}"):
-            keys = table.query(
-                KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
-                ExpressionAttributeValues={":pk": photo_pk(photo_id), ":prefix": COMMENT_PREFIX},
-                ProjectionExpression="pk, sk",
-                Limit=_DELETE_CHUNK,
-            ).get("Items", [])
+        keys = items_query(
+            region=region,
+            table=table_name("photos"),
+            key=Key("pk").eq(photo_pk(photo_id)) & Key("sk").begins_with(COMMENT_PREFIX),
+            attributes=("pk", "sk"),
+            limit=_DELETE_CHUNK,
+            action=f"list comments of photo {photo_id}",
+        )
         if not keys:
             return
         guarded_write(
-            items=[
-                {"Delete": {"TableName": table_name("photos"), "Key": serialize(key)}}
-                for key in keys
-            ],
+            writes=[Delete(table=table_name("photos"), key=key) for key in keys],
             region=region,
             action=f"delete {len(keys)} comments of photo {photo_id}",
         )

@@ -1,6 +1,6 @@
 """Bootstrap step: each media bucket sends its object events to a queue the replicator reads."""
 
-from mra_site.aws import s3events
+from mra_site.aws import s3, sqs
 from mra_site.aws.clients import endpoint_for
 from mra_site.resources import media_bucket
 
@@ -13,10 +13,10 @@ def media_events(*, region: str, demo: bool) -> list[str]:
         return []
     changes = []
     name = queue_name(region)
-    _, arn, created = s3events.queue_ensure(region=region, name=name)
+    _, arn, created = sqs.queue_ensure(region=region, name=name)
     if created:
         changes.append(f"queue {name}")
     bucket = media_bucket(region)
-    if s3events.bucket_notifications_ensure(region=region, bucket=bucket, queue_arn=arn):
+    if s3.bucket_notifications_ensure(region=region, bucket=bucket, queue_arn=arn):
         changes.append(f"object events of {bucket} to {name}")
     return changes

@@ -5,11 +5,13 @@ takes the record its peer holds instead: seeding `active` there after a
 failover would let it take writes the other region is taking.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.utils import timezone
 
-from mra_site.aws.clients import aws_call, dynamodb_table, other_region
-from mra_site.aws.dynamodb import write_stamp
+from mra_site.aws.clients import other_region
+from mra_site.aws.dynamodb import Attr, item_put, write_stamp
 from mra_site.aws.errors import AwsError
 from mra_site.resources import table_name
 
@@ -17,7 +19,7 @@ from .selectors import state_item_read
 from .states import RoutingState
 
 
-def _peer_record(region: str) -> dict | None:
+def _peer_record(region: str) -> dict[str, Any] | None:
     try:
         return state_item_read(region=other_region(region))
     except AwsError:
@@ -42,8 +44,11 @@ def seed_state(*, region: str, demo: bool) -> list[str]:
             **write_stamp(region),
         }
         change = f"routing state {RoutingState.ACTIVE.value} (version 1)"
-    with aws_call(region, "seed routing state"):
-        dynamodb_table(region, table_name("state")).put_item(
-            Item=item, ConditionExpression="attribute_not_exists(app_id)"
-        )
+    item_put(
+        region=region,
+        table=table_name("state"),
+        item=item,
+        condition=Attr("app_id").not_exists(),
+        action="seed routing state",
+    )
     return [change]

@@ -7,11 +7,11 @@ the state item, so a write racing a fence either committed before the fence
 or is refused.
 """
 
-from typing import Any
+from collections.abc import Sequence
 
 from django.conf import settings
 
-from mra_site.aws.dynamodb import serialize, transact_write
+from mra_site.aws.dynamodb import Attr, ConditionCheck, Write, transact
 from mra_site.aws.errors import ConditionFailed
 from mra_site.errors import ApplicationError
 from mra_site.resources import table_name
@@ -63,30 +63,25 @@ def assert_writable(*, region: str | None = None) -> None:
         raise WriteRefused(region=region, record=record)
 
 
-def state_condition(region: str) -> dict[str, Any]:
-    """The ConditionCheck item that holds a transaction to the routing state."""
-    return {
-        "ConditionCheck": {
-            "TableName": table_name("state"),
-            "Key": serialize({"app_id": settings.MRA_APP_ID}),
-            "ConditionExpression": "#state = :writable",
-            "ExpressionAttributeNames": {"#state": "state"},
-            "ExpressionAttributeValues": serialize(
-                {":writable": state_allowing_writes_in(region).value}
-            ),
-        }
-    }
+def state_condition(region: str) -> ConditionCheck:
+    """The check that holds a transaction to the routing state."""
+    return ConditionCheck(
+        table=table_name("state"),
+        key={"app_id": settings.MRA_APP_ID},
+        condition=Attr("state").eq(state_allowing_writes_in(region).value),
+    )
 
 
-def guarded_write(*, items: list[dict[str, Any]], region: str | None = None, action: str) -> None:
-    """Commit `items` (TransactWriteItems entries) only while `region` is writable.
+def guarded_write(*, writes: Sequence[Write], region: str | None = None, action: str) -> None:
+    """Commit `writes` in one transaction, only while `region` is writable.
 
     Raises WriteRefused when the state forbids it, ConditionFailed when one of
-    the items' own conditions failed.
+    the writes' own conditions failed.
     """
     region = region or settings.MRA_REGION
     try:
-        transact_write(region=region, items=[*items, state_condition(region)], action=action)
+        # The state check goes last: a refusal naming the last write is the fence.
+        transact(region=region, writes=[*writes, state_condition(region)], action=action)
     except ConditionFailed as exc:
         if exc.reasons and exc.reasons[-1] == "ConditionalCheckFailed":
             raise WriteRefused(

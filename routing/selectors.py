@@ -8,7 +8,7 @@ from typing import Any
 
 from django.conf import settings
 
-from mra_site.aws.clients import aws_call, dynamodb_table
+from mra_site.aws.dynamodb import Key, item_get, items_query
 from mra_site.aws.errors import ResourceMissing
 from mra_site.resources import table_name
 
@@ -71,12 +71,13 @@ def routing_state_get(*, region: str, max_age: float | None = None) -> StateReco
 
 def state_item_read(*, region: str) -> dict[str, Any] | None:
     """The raw state item of `region`'s replica (strongly consistent), None if absent."""
-    with aws_call(region, "read routing state"):
-        return (
-            dynamodb_table(region, table_name("state"))
-            .get_item(Key={"app_id": settings.MRA_APP_ID}, ConsistentRead=True)
-            .get("Item")
-        )
+    return item_get(
+        region=region,
+        table=table_name("state"),
+        key={"app_id": settings.MRA_APP_ID},
+        consistent=True,
+        action="read routing state",
+    )
 
 
 def state_record_from_item(item: dict[str, Any]) -> StateRecord:
@@ -120,14 +121,15 @@ def routing_state_public(*, record: StateRecord, serving_region: str) -> dict[st
 
 def routing_history_list(*, region: str, limit: int = 50) -> list[dict[str, Any]]:
     """Audit events from `region`'s replica, newest first."""
-    with aws_call(region, "read routing audit log"):
-        response = dynamodb_table(region, table_name("audit")).query(
-            KeyConditionExpression="app_id = :app",
-            ExpressionAttributeValues={":app": settings.MRA_APP_ID},
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-    return [_plain(item) for item in response.get("Items", [])]
+    items = items_query(
+        region=region,
+        table=table_name("audit"),
+        key=Key("app_id").eq(settings.MRA_APP_ID),
+        forward=False,
+        limit=limit,
+        action="read routing audit log",
+    )
+    return [_plain(item) for item in items]
 
 
 def _plain(item: dict[str, Any]) -> dict[str, Any]:

@@ -4,12 +4,14 @@ Creating a client costs milliseconds and reads files, so each process builds
 one per (service, region) and reuses it; boto3 clients are thread-safe.
 """
 
+from __future__ import annotations
+
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
 import botocore.exceptions
@@ -24,6 +26,17 @@ from .errors import (
     RegionUnavailable,
     ResourceMissing,
 )
+
+if TYPE_CHECKING:
+    # Type stubs are a development dependency: never imported at run time.
+    from types_boto3_cloudwatch import CloudWatchClient
+    from types_boto3_cognito_idp import CognitoIdentityProviderClient
+    from types_boto3_dynamodb import DynamoDBClient
+    from types_boto3_dynamodb.service_resource import DynamoDBServiceResource, Table
+    from types_boto3_dynamodbstreams import DynamoDBStreamsClient
+    from types_boto3_s3 import S3Client
+    from types_boto3_sqs import SQSClient
+    from types_boto3_sts import STSClient
 
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
@@ -50,14 +63,35 @@ def is_emulated(region: str | None = None) -> bool:
     return any(endpoint_for(r) for r in regions())
 
 
+@overload
+def client(service: Literal["s3"], region: str) -> S3Client: ...
+@overload
+def client(service: Literal["dynamodb"], region: str) -> DynamoDBClient: ...
+@overload
+def client(service: Literal["dynamodbstreams"], region: str) -> DynamoDBStreamsClient: ...
+@overload
+def client(service: Literal["sqs"], region: str) -> SQSClient: ...
+@overload
+def client(service: Literal["cognito-idp"], region: str) -> CognitoIdentityProviderClient: ...
+@overload
+def client(service: Literal["cloudwatch"], region: str) -> CloudWatchClient: ...
+@overload
+def client(service: Literal["sts"], region: str) -> STSClient: ...
+@overload
+def client(service: str, region: str) -> Any: ...
 def client(service: str, region: str) -> Any:
     """A boto3 client for `service` in `region`, honouring the endpoint override."""
     return _build("client", service, *_options(region))
 
 
-def dynamodb_table(region: str, table_name: str) -> Any:
+def dynamodb_resource(region: str) -> DynamoDBServiceResource:
+    """The DynamoDB resource in `region`: its client takes and gives Python values."""
+    return _build("resource", "dynamodb", *_options(region))
+
+
+def dynamodb_table(region: str, table_name: str) -> Table:
     """A DynamoDB Table resource in `region` (Python types in and out)."""
-    return _build("resource", "dynamodb", *_options(region)).Table(table_name)
+    return dynamodb_resource(region).Table(table_name)
 
 
 def _options(region: str) -> tuple[str, str, float, float, int]:
@@ -220,9 +254,3 @@ def aws_call(region: str, action: str) -> Iterator[None]:
             region_breaker.failed(region)
         raise translate(exc, region=region, action=action) from exc
     region_breaker.succeeded(region)
-
-
-def call(region: str, action: str, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
-    """Call `fn(**kwargs)` under `aws_call`."""
-    with aws_call(region, action):
-        return fn(**kwargs)

@@ -6,16 +6,22 @@ ReplicationLatency per receiving region for global tables. Either may be
 missing (metrics off, no traffic in the window), so each is optional.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clients import aws_call, client
+
+if TYPE_CHECKING:
+    from types_boto3_cloudwatch.type_defs import DimensionTypeDef
 
 WINDOW = timedelta(minutes=5)
 
 
 def _latest_maximum(
-    *, region: str, namespace: str, metric: str, dimensions: list[dict[str, str]]
+    *, region: str, namespace: str, metric: str, dimensions: Sequence[DimensionTypeDef]
 ) -> float | None:
     now = datetime.now(UTC)
     with aws_call(region, f"read CloudWatch {namespace} {metric}"):

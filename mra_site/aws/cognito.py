@@ -1,7 +1,9 @@
 """Cognito user pools: discovery by name, sign-up, sign-in and token refresh."""
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -48,7 +50,9 @@ def find_user_pool(*, region: str) -> str | None:
     """The id of the pool named MRA_COGNITO_POOL_NAME in `region`, if any."""
     idp = client("cognito-idp", region)
     with aws_call(region, "list user pools"):
-        for page in idp.get_paginator("list_user_pools").paginate(MaxResults=60):
+        for page in idp.get_paginator("list_user_pools").paginate(
+            PaginationConfig={"PageSize": 60}
+        ):
             for pool in page.get("UserPools", []):
                 if pool["Name"] == settings.MRA_COGNITO_POOL_NAME:
                     return pool["Id"]
@@ -59,7 +63,7 @@ def find_pool_client(*, region: str, pool_id: str) -> str | None:
     idp = client("cognito-idp", region)
     with aws_call(region, "list user pool clients"):
         for page in idp.get_paginator("list_user_pool_clients").paginate(
-            UserPoolId=pool_id, MaxResults=60
+            UserPoolId=pool_id, PaginationConfig={"PageSize": 60}
         ):
             for app_client in page.get("UserPoolClients", []):
                 if app_client["ClientName"] == settings.MRA_COGNITO_CLIENT_NAME:
@@ -95,12 +99,19 @@ def pool_config(region: str) -> PoolConfig:
     return config
 
 
+def pool_check(*, region: str) -> None:
+    """Raise an AwsError unless the region's user pool answers."""
+    config = pool_config(region)
+    with aws_call(region, f"describe user pool {config.pool_id}"):
+        client("cognito-idp", region).describe_user_pool(UserPoolId=config.pool_id)
+
+
 def clear_pool_cache() -> None:
     with _pool_lock:
         _pool_cache.clear()
 
 
-def _tokens(result: dict, refresh_token: str | None = None) -> Tokens:
+def _tokens(result: Mapping[str, Any], refresh_token: str | None = None) -> Tokens:
     auth = result.get("AuthenticationResult")
     if not auth:
         raise AuthFailed(

@@ -17,7 +17,7 @@ class AwsError(ApplicationError):
     code = "aws_error"
     status = 503
     title = "Temporarily unavailable"
-    retry_after = 5
+    retry_after: int | None = 5
 
     def __init__(self, message: str, *, region: str = "", aws_code: str = "") -> None:
         super().__init__(message)

@@ -1,12 +1,22 @@
-"""Idempotent creation of a region's resources (local emulator or a fresh account)."""
+"""Idempotent creation of a region's resources (local emulator or a fresh account).
 
-from typing import Any
+One concern, kept apart from the service modules: creating resources is the
+bootstrap's business only, and nothing that serves requests calls it. Each
+function here speaks to one AWS service.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 from mra_site.resources import TableSpec
 
 from .clients import aws_call, client
+
+if TYPE_CHECKING:
+    from types_boto3_s3.type_defs import CORSRuleTypeDef, PublicAccessBlockConfigurationTypeDef
 
 
 def ensure_bucket(*, region: str, bucket: str, cors_origins: list[str]) -> bool:
@@ -27,7 +37,7 @@ def ensure_bucket(*, region: str, bucket: str, cors_origins: list[str]) -> bool:
         if s3.get_bucket_versioning(Bucket=bucket).get("Status") != "Enabled":
             s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
             changed = True
-        block = {
+        block: PublicAccessBlockConfigurationTypeDef = {
             "BlockPublicAcls": True,
             "IgnorePublicAcls": True,
             "BlockPublicPolicy": True,
@@ -40,7 +50,7 @@ def ensure_bucket(*, region: str, bucket: str, cors_origins: list[str]) -> bool:
         if current != block:
             s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=block)
             changed = True
-        cors_rules = [
+        cors_rules: list[CORSRuleTypeDef] = [
             {
                 "AllowedOrigins": sorted(cors_origins),
                 "AllowedMethods": ["GET", "HEAD"],

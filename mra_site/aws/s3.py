@@ -1,12 +1,21 @@
-"""S3 media helpers: put, delete, presign, and listing for garbage collection."""
+"""S3: media objects and their versions, presigned URLs, bucket event notifications."""
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .clients import aws_call, client
 from .errors import ResourceMissing
+
+if TYPE_CHECKING:
+    from types_boto3_s3.type_defs import ObjectIdentifierTypeDef, QueueConfigurationTypeDef
+
+# What a replica carries in its user metadata (S3 lower-cases metadata keys).
+REPLICA_OF = "mra-replica-of"
+WRITTEN_AT = "mra-written-at"
 
 
 @dataclass(frozen=True)
@@ -15,18 +24,92 @@ class StoredObject:
     last_modified: datetime
 
 
-def object_put(*, region: str, bucket: str, key: str, body: bytes, content_type: str) -> None:
+@dataclass(frozen=True)
+class ObjectVersion:
+    key: str
+    version_id: str
+    content_type: str
+    metadata: dict[str, str]
+    last_modified: datetime
+    body: bytes = field(default=b"", repr=False)
+
+    @property
+    def replica_of(self) -> str:
+        return self.metadata.get(REPLICA_OF, "")
+
+    @property
+    def written_at(self) -> int:
+        """Microseconds since the epoch of the original write (S3 keeps only seconds)."""
+        stamped = self.metadata.get(WRITTEN_AT, "")
+        if stamped.isdigit():
+            return int(stamped)
+        return int(self.last_modified.timestamp()) * 1_000_000
+
+
+@dataclass(frozen=True)
+class DeleteMarker:
+    key: str
+    version_id: str
+    last_modified: datetime
+
+
+def bucket_check(*, region: str, bucket: str) -> None:
+    """Raise an AwsError unless the bucket answers."""
+    with aws_call(region, f"head bucket {bucket}"):
+        client("s3", region).head_bucket(Bucket=bucket)
+
+
+def object_put(
+    *,
+    region: str,
+    bucket: str,
+    key: str,
+    body: bytes,
+    content_type: str,
+    metadata: Mapping[str, str] | None = None,
+) -> str:
+    """Write a new version; returns its version id ('' in an unversioned bucket)."""
     with aws_call(region, f"put s3://{bucket}/{key}"):
-        client("s3", region).put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+        response = client("s3", region).put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType=content_type,
+            Metadata=dict(metadata or {}),
+        )
+    return response.get("VersionId", "")
+
+
+def object_get(*, region: str, bucket: str, key: str) -> ObjectVersion | None:
+    """The current version with its body; None when missing or deleted."""
+    try:
+        with aws_call(region, f"get s3://{bucket}/{key}"):
+            response = client("s3", region).get_object(Bucket=bucket, Key=key)
+            body = response["Body"].read()
+    except ResourceMissing:
+        return None
+    return _version(key, response, body)
+
+
+def object_head(*, region: str, bucket: str, key: str) -> ObjectVersion | None:
+    """The current version without its body; None when missing or deleted."""
+    try:
+        with aws_call(region, f"head s3://{bucket}/{key}"):
+            response = client("s3", region).head_object(Bucket=bucket, Key=key)
+    except ResourceMissing:
+        return None
+    return _version(key, response, b"")
 
 
 def object_exists(*, region: str, bucket: str, key: str) -> bool:
-    try:
-        with aws_call(region, f"head s3://{bucket}/{key}"):
-            client("s3", region).head_object(Bucket=bucket, Key=key)
-    except ResourceMissing:
-        return False
-    return True
+    return object_head(region=region, bucket=bucket, key=key) is not None
+
+
+def object_delete(*, region: str, bucket: str, key: str) -> str:
+    """Delete without a version id: a delete marker in a versioned bucket."""
+    with aws_call(region, f"delete s3://{bucket}/{key}"):
+        response = client("s3", region).delete_object(Bucket=bucket, Key=key)
+    return response.get("VersionId", "")
 
 
 def objects_delete(*, region: str, bucket: str, keys: list[str]) -> None:
@@ -41,7 +124,7 @@ def objects_delete(*, region: str, bucket: str, keys: list[str]) -> None:
         )
         wanted = set(keys)
         prefix = _common_prefix(keys)
-        versions: list[dict[str, Any]] = []
+        versions: list[ObjectIdentifierTypeDef] = []
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
             versions += [
                 {"Key": v["Key"], "VersionId": v["VersionId"]}
@@ -54,6 +137,31 @@ def objects_delete(*, region: str, bucket: str, keys: list[str]) -> None:
             )
 
 
+def objects_list(*, region: str, bucket: str, prefix: str = "") -> Iterator[StoredObject]:
+    """Every current object under `prefix`, page by page."""
+    paginator = client("s3", region).get_paginator("list_objects_v2")
+    with aws_call(region, f"list s3://{bucket}/{prefix}"):
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for entry in page.get("Contents", []):
+                yield StoredObject(key=entry["Key"], last_modified=entry["LastModified"])
+
+
+def delete_markers_latest(*, region: str, bucket: str) -> list[DeleteMarker]:
+    """Delete markers that are the current version of their key."""
+    paginator = client("s3", region).get_paginator("list_object_versions")
+    markers = []
+    with aws_call(region, f"list versions of {bucket}"):
+        for page in paginator.paginate(Bucket=bucket):
+            markers += [
+                DeleteMarker(
+                    key=m["Key"], version_id=m["VersionId"], last_modified=m["LastModified"]
+                )
+                for m in page.get("DeleteMarkers", [])
+                if m.get("IsLatest")
+            ]
+    return markers
+
+
 def presigned_get_url(*, region: str, bucket: str, key: str, expires_in: int) -> str:
     """A GET URL valid for `expires_in` seconds; computed locally, no request to S3."""
     return client("s3", region).generate_presigned_url(
@@ -61,16 +169,35 @@ def presigned_get_url(*, region: str, bucket: str, key: str, expires_in: int) ->
     )
 
 
-def objects_list(*, region: str, bucket: str, prefix: str) -> Iterator[StoredObject]:
-    """Every current object under `prefix`, page by page."""
-    with aws_call(region, f"list s3://{bucket}/{prefix}"):
-        for page in (
-            client("s3", region)
-            .get_paginator("list_objects_v2")
-            .paginate(Bucket=bucket, Prefix=prefix)
-        ):
-            for entry in page.get("Contents", []):
-                yield StoredObject(key=entry["Key"], last_modified=entry["LastModified"])
+def bucket_notifications_ensure(*, region: str, bucket: str, queue_arn: str) -> bool:
+    """Send the bucket's object-created and object-removed events to the queue."""
+    s3 = client("s3", region)
+    wanted: QueueConfigurationTypeDef = {
+        "QueueArn": queue_arn,
+        "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+    }
+    with aws_call(region, f"configure notifications of {bucket}"):
+        current = s3.get_bucket_notification_configuration(Bucket=bucket)
+        for config in current.get("QueueConfigurations", []):
+            if config.get("QueueArn") == queue_arn and sorted(config.get("Events", [])) == sorted(
+                wanted["Events"]
+            ):
+                return False
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [wanted]}
+        )
+    return True
+
+
+def _version(key: str, response: Mapping[str, Any], body: bytes) -> ObjectVersion:
+    return ObjectVersion(
+        key=key,
+        version_id=response.get("VersionId", ""),
+        content_type=response.get("ContentType", "binary/octet-stream"),
+        metadata=dict(response.get("Metadata", {})),
+        last_modified=response["LastModified"],
+        body=body,
+    )
 
 
 def _common_prefix(keys: list[str]) -> str:

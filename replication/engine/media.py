@@ -12,9 +12,9 @@ from urllib.parse import unquote_plus
 
 from django.conf import settings
 
-from mra_site.aws import s3events
+from mra_site.aws import s3, sqs
 from mra_site.aws.errors import AwsError
-from mra_site.aws.s3events import DeleteMarker
+from mra_site.aws.s3 import DeleteMarker
 from mra_site.resources import media_bucket
 
 from ..controls import Control
@@ -42,14 +42,14 @@ def object_copy(*, source: str, target: str, key: str, include_replicas: bool = 
     (never copied back, unless re-synchronising a region), the target already
     holds this version, or the target holds a newer write.
     """
-    current = s3events.object_get(region=source, bucket=media_bucket(source), key=key)
+    current = s3.object_get(region=source, bucket=media_bucket(source), key=key)
     if current is None or (current.replica_of and not include_replicas):
         return False
     tag = f"{source}:{current.version_id}"
-    existing = s3events.object_head(region=target, bucket=media_bucket(target), key=key)
+    existing = s3.object_head(region=target, bucket=media_bucket(target), key=key)
     if existing and (existing.replica_of == tag or existing.written_at > current.written_at):
         return False
-    s3events.object_put(
+    s3.object_put(
         region=target,
         bucket=media_bucket(target),
         key=key,
@@ -57,8 +57,8 @@ def object_copy(*, source: str, target: str, key: str, include_replicas: bool = 
         content_type=current.content_type,
         metadata={
             **current.metadata,
-            s3events.REPLICA_OF: tag,
-            s3events.WRITTEN_AT: str(current.written_at),
+            s3.REPLICA_OF: tag,
+            s3.WRITTEN_AT: str(current.written_at),
         },
     )
     return True
@@ -66,12 +66,12 @@ def object_copy(*, source: str, target: str, key: str, include_replicas: bool = 
 
 def object_remove(*, source: str, target: str, key: str, deleted_at: float) -> bool:
     """Put a delete marker on the target's key unless it is gone or was written later."""
-    if s3events.object_head(region=source, bucket=media_bucket(source), key=key) is not None:
+    if s3.object_head(region=source, bucket=media_bucket(source), key=key) is not None:
         return False  # written again since the delete; its own event copies it
-    existing = s3events.object_head(region=target, bucket=media_bucket(target), key=key)
+    existing = s3.object_head(region=target, bucket=media_bucket(target), key=key)
     if existing is None or existing.written_at > deleted_at * 1_000_000:
         return False
-    s3events.object_delete(region=target, bucket=media_bucket(target), key=key)
+    s3.object_delete(region=target, bucket=media_bucket(target), key=key)
     return True
 
 
@@ -109,10 +109,8 @@ class Sweeper:
         while True:
             started = time.time()
             try:
-                latest = s3events.delete_markers_latest(region=source, bucket=media_bucket(source))
-                depth = s3events.queue_depth(
-                    region=source, url=self.queue_url or "", in_flight=False
-                )
+                latest = s3.delete_markers_latest(region=source, bucket=media_bucket(source))
+                depth = sqs.queue_depth(region=source, url=self.queue_url or "", in_flight=False)
                 result: tuple[list[DeleteMarker], float, int, float] | AwsError = (
                     latest,
                     self.previous,
@@ -190,12 +188,12 @@ class MediaReplication:
     def poll(self, control: Control) -> None:
         source = self.direction.source
         if self.queue_url is None:
-            self.queue_url = s3events.queue_url_get(region=source, name=queue_name(source))
+            self.queue_url = sqs.queue_url_get(region=source, name=queue_name(source))
             self.sweeper.queue_url = self.queue_url
         self.sweeper.ensure_running()
-        received: list[s3events.QueueMessage] = []
+        received: list[sqs.QueueMessage] = []
         while not control.paused and len(self.messages) + len(received) < BUFFER_LIMIT:
-            batch = s3events.queue_receive(
+            batch = sqs.queue_receive(
                 region=source,
                 url=self.queue_url,
                 visibility=VISIBILITY_SECONDS + int(control.delay_seconds),
@@ -268,7 +266,7 @@ class MediaReplication:
             for applied, when in outcome.results:
                 self._count(applied, when)
         done = [(mid, p) for mid, p in due if mid not in failed]
-        s3events.queue_delete(
+        sqs.queue_delete(
             region=self.direction.source,
             url=self.queue_url or "",
             receipt_handles=[pending.receipt_handle for _, pending in done],

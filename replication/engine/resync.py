@@ -10,7 +10,7 @@ as the streams, so running it twice, or alongside the replicator, is harmless.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mra_site.aws import s3events, streams
+from mra_site.aws import dynamodb, s3
 from mra_site.resources import TABLES, media_bucket
 
 from .media import object_copy
@@ -46,16 +46,16 @@ def region_resync(
     """
     result = ResyncResult()
     for spec in TABLES:
-        for item in streams.table_items(region=source, table=spec.name):
+        for item in dynamodb.table_items_raw(region=source, table=spec.name):
             item = dict(item)
-            item.pop(streams.REPLICA_DELETE_FLAG, None)
+            item.pop(dynamodb.REPLICA_DELETE_FLAG, None)
             item.setdefault("mra_written_at", {"N": "0"})
             item.setdefault("mra_region", {"S": source})
             if authoritative:
-                streams.item_put(region=target, table=spec.name, item=item)
+                dynamodb.replica_put(region=target, table=spec.name, item=item)
                 written = True
             else:
-                written = streams.item_put_if_newer(
+                written = dynamodb.replica_put_if_newer(
                     region=target,
                     table=spec.name,
                     hash_key=spec.hash_key,
@@ -67,7 +67,8 @@ def region_resync(
             else:
                 result.items_current += 1
         report(f"{source} -> {target}: table {spec.name} done")
-    for key in s3events.object_keys(region=source, bucket=media_bucket(source)):
+    for stored in s3.objects_list(region=source, bucket=media_bucket(source)):
+        key = stored.key
         # Objects the target originally wrote come back too: it lost them.
         if object_copy(source=source, target=target, key=key, include_replicas=True):
             result.objects_written += 1

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from mra_site.aws import streams
+from mra_site.aws import dynamodb, dynamodbstreams
 from mra_site.aws.errors import AwsError, ResourceMissing
 from mra_site.resources import TableSpec
 
@@ -74,7 +74,7 @@ class TableReplication:
             replaced = self._open()
         for shard_id, iterator in list(self.iterators.items()):
             while iterator and len(self.buffer) < BUFFER_LIMIT:
-                records, iterator = streams.stream_records_get(
+                records, iterator = dynamodbstreams.stream_records_get(
                     region=self.direction.source, iterator=iterator
                 )
                 self.buffer.extend((shard_id, record) for record in records)
@@ -172,12 +172,12 @@ class TableReplication:
         """A replica written by the replicator, which must not go back to its origin."""
         data = record["dynamodb"]
         if record["eventName"] == "REMOVE":
-            return streams.REPLICA_DELETE_FLAG in data.get("OldImage", {})
+            return dynamodb.REPLICA_DELETE_FLAG in data.get("OldImage", {})
         return data["NewImage"].get("mra_region", {}).get("S") == self.direction.target
 
     def _open(self) -> bool:
         self.checked_at = time.monotonic()
-        arn = streams.stream_arn_get(region=self.direction.source, table=self.spec.name)
+        arn = dynamodbstreams.stream_arn_get(region=self.direction.source, table=self.spec.name)
         if arn is None:
             raise ResourceMissing(
                 f"table {self.spec.name} in {self.direction.source} has no stream; "
@@ -197,13 +197,15 @@ class TableReplication:
         # when it undoes a cancelled transaction), and this costs a call a shard.
         after = {**self.checkpoint["shards"], **self.read_positions}
         self.iterators = {
-            shard_id: streams.shard_iterator_get(
+            shard_id: dynamodbstreams.shard_iterator_get(
                 region=self.direction.source,
                 stream_arn=arn,
                 shard_id=shard_id,
                 after_sequence=after.get(shard_id),
             )
-            for shard_id in streams.stream_shard_ids(region=self.direction.source, stream_arn=arn)
+            for shard_id in dynamodbstreams.stream_shard_ids(
+                region=self.direction.source, stream_arn=arn
+            )
         }
         return previous is not None and previous != arn
 
@@ -213,7 +215,7 @@ class TableReplication:
         data = record["dynamodb"]
         if record["eventName"] == "REMOVE":
             deleted_at = int(data["ApproximateCreationDateTime"].timestamp() * 1_000_000)
-            return streams.item_delete_if_older(
+            return dynamodb.replica_delete_if_older(
                 region=target,
                 table=self.spec.name,
                 key=data["Keys"],
@@ -228,8 +230,8 @@ class TableReplication:
             item["mra_written_at"] = {"N": str(origin_us)}
             item["mra_region"] = {"S": source}
         item.setdefault("mra_region", {"S": source})
-        item.pop(streams.REPLICA_DELETE_FLAG, None)
-        return streams.item_put_if_newer(
+        item.pop(dynamodb.REPLICA_DELETE_FLAG, None)
+        return dynamodb.replica_put_if_newer(
             region=target,
             table=self.spec.name,
             hash_key=self.spec.hash_key,

@@ -3,7 +3,7 @@
 import pytest
 
 from mra_site.aws.clients import client, dynamodb_table
-from mra_site.aws.dynamodb import serialize, write_stamp
+from mra_site.aws.dynamodb import Put, write_stamp
 from routing.fencing import WriteRefused, guarded_write
 from tests.conftest import PRIMARY
 
@@ -23,9 +23,9 @@ def test_a_cancelled_transaction_leaves_open_stream_readers_following_the_table(
         ExpressionAttributeNames={"#s": "state"},
         ExpressionAttributeValues={":s": "fenced"},
     )
-    refused = {"Put": {"TableName": table, "Item": serialize({"app_id": "refused"})}}
+    refused = Put(table=table, item={"app_id": "refused"})
     with pytest.raises(WriteRefused):
-        guarded_write(items=[refused], region=PRIMARY, action="refused write")
+        guarded_write(writes=[refused], region=PRIMARY, action="refused write")
     dynamodb_table(PRIMARY, table).put_item(Item={"app_id": "later", **write_stamp(PRIMARY)})
 
     records = streams.get_records(ShardIterator=iterator)["Records"]

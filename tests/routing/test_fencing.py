@@ -7,7 +7,7 @@ from PIL import Image
 
 from mra_site.api import exception_handler
 from mra_site.aws.clients import dynamodb_table
-from mra_site.aws.dynamodb import serialize, write_stamp
+from mra_site.aws.dynamodb import Attr, Put, write_stamp
 from mra_site.resources import table_name
 from routing.fencing import WriteRefused, assert_writable, guarded_write
 from routing.selectors import routing_state_get
@@ -16,14 +16,12 @@ from tests.conftest import PRIMARY, SECONDARY
 from tests.routing.helpers import move
 
 
-def put_item(key: str, region: str = PRIMARY) -> dict:
-    return {
-        "Put": {
-            "TableName": table_name("photos"),
-            "Item": serialize({"pk": key, "sk": "META", **write_stamp(region)}),
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-    }
+def put_item(key: str, region: str = PRIMARY) -> Put:
+    return Put(
+        table=table_name("photos"),
+        item={"pk": key, "sk": "META", **write_stamp(region)},
+        condition=Attr("pk").not_exists(),
+    )
 
 
 def stored(prefix: str, region: str = PRIMARY) -> set[str]:
@@ -54,7 +52,7 @@ def test_writers_racing_a_fence_commit_before_it_or_not_at_all(aws):
             i += 1
             started_after_fence = fenced.is_set()
             try:
-                guarded_write(items=[put_item(key)], region=PRIMARY, action="race write")
+                guarded_write(writes=[put_item(key)], region=PRIMARY, action="race write")
                 outcome = "committed"
             except WriteRefused as refusal:
                 assert refusal.status == 503
@@ -94,7 +92,7 @@ def test_the_transaction_guards_even_when_the_cached_state_is_stale(aws):
     )
     assert_writable(region=PRIMARY)  # the cheap check cannot know yet
     try:
-        guarded_write(items=[put_item("STALE#1")], region=PRIMARY, action="stale write")
+        guarded_write(writes=[put_item("STALE#1")], region=PRIMARY, action="stale write")
     except WriteRefused as refusal:
         assert refusal.status == 503
     else:
@@ -120,7 +118,7 @@ def test_write_to_the_read_only_region_is_421_naming_the_writable_one(aws, setti
     move(RoutingState.FENCED, 1)
     move(RoutingState.FAILOVER, 2, force=True)
     try:
-        guarded_write(items=[put_item("OLD#1")], region=PRIMARY, action="write")
+        guarded_write(writes=[put_item("OLD#1")], region=PRIMARY, action="write")
     except WriteRefused as refusal:
         response = exception_handler(refusal, {})
     assert response.status_code == 421
@@ -133,7 +131,7 @@ def test_write_to_the_read_only_region_is_421_naming_the_writable_one(aws, setti
     }
     assert SECONDARY in response.data["detail"]
     assert stored("OLD#") == set()
-    guarded_write(items=[put_item("NEW#1", SECONDARY)], region=SECONDARY, action="write")
+    guarded_write(writes=[put_item("NEW#1", SECONDARY)], region=SECONDARY, action="write")
     assert stored("NEW#", SECONDARY) == {"NEW#1"}
 
 
