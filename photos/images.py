@@ -67,7 +67,7 @@ def empty_file() -> ImageRefused:
 def declared_length_check(*, content_length: str | None, max_bytes: int) -> None:
     """Refuse a request whose declared body length cannot hold an acceptable
     file, before any of the body is read."""
-    declared = int(content_length) if (content_length or "").isdigit() else 0
+    declared = int(content_length) if content_length and content_length.isdigit() else 0
     if declared > max_bytes + MULTIPART_OVERHEAD:
         raise too_large(max_bytes)
 
@@ -83,12 +83,14 @@ def too_large(max_bytes: int) -> ImageRefused:
 def image_process(*, data: bytes, max_pixels: int) -> ProcessedImage:
     """Validate `data` as a clean JPEG, PNG or WebP and re-encode it without metadata."""
     image = _decode(data, max_pixels=max_pixels)
-    _refuse_polyglot(data, image.format)
-    extension, content_type = FORMATS[image.format]
+    # Image.open was limited to FORMATS, so a decoded image always names one of them.
+    image_format = str(image.format)
+    _refuse_polyglot(data, image_format)
+    extension, content_type = FORMATS[image_format]
     try:
         upright = ImageOps.exif_transpose(image)
-        clean = _without_metadata(upright, image.format)
-        original = _encode(clean, image.format)
+        clean = _without_metadata(upright, image_format)
+        original = _encode(clean, image_format)
         thumb = clean.copy()
         thumb.thumbnail((THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE), Image.Resampling.LANCZOS)
         thumbnail = _encode(thumb, "WEBP")
