@@ -26,7 +26,8 @@ import django  # noqa: E402
 
 django.setup()
 
-from replication.drill.runner import DrillReport, local_drill  # noqa: E402
+from replication.drill.runner import DrillReport  # noqa: E402
+from routing.drill import local_drill  # noqa: E402
 from tests.support.stack import local_stack  # noqa: E402
 
 
@@ -34,6 +35,7 @@ def run(kind: str, stack, *, writers: int, duration: float) -> DrillReport:
     drill = local_drill(
         site_urls=stack.site_urls,
         aws_endpoints={region: emulator.url for region, emulator in stack.emulators.items()},
+        state_dir=Path(stack.env["MRA_REPLICATION_STATE_DIR"]),
         writers=writers,
         duration=duration,
         unplanned=kind == "unplanned",

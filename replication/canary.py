@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.dispatch import Signal
 
 from mra_site.aws.clients import aws_call, client, dynamodb_table, regions
 from mra_site.aws.dynamodb import write_stamp
@@ -27,6 +28,12 @@ from mra_site.resources import media_bucket, table_name
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "canary/heartbeat.json"
+
+# Sent at the start of every canary round; a receiver answers with the region
+# writing now. The routing app answers (routing.apps), reconciling the state
+# replicas first: a signal, because routing imports replication and
+# replication never imports routing.
+writer_region_wanted = Signal()
 
 
 @dataclass(frozen=True)
@@ -156,19 +163,19 @@ def canary_lags() -> dict[str, RegionLag]:
 
 
 def canary_tick(*, seq: int) -> Heartbeat | None:
-    """One canary round: bring the state replicas in line, then beat in the writing region."""
-    from routing.services import routing_state_reconcile
-
+    """One canary round: ask for the writing region (the routing state is reconciled on
+    the way), then beat there."""
     try:
-        record = routing_state_reconcile()
+        answers = writer_region_wanted.send(sender=canary_tick)
     except AwsError as exc:
         logger.warning("canary: routing state not reconciled: %s", exc)
         return None
-    if record is None:
+    region = next((answer for _, answer in answers if answer), None)
+    if region is None:
         logger.warning("canary: no region's routing state is readable; skipping heartbeat %d", seq)
         return None
     try:
-        return heartbeat_write(region=record.writer_region, seq=seq)
+        return heartbeat_write(region=region, seq=seq)
     except AwsError as exc:
         logger.warning("canary: heartbeat %d not written: %s", seq, exc)
         return None

@@ -16,6 +16,8 @@ from .directions import Direction, directions_all
 from .files import json_read, json_write, state_dir
 
 CONTROL_FILE = "control.json"
+# Longer than any drill needs; a typo of an extra digit should not stall replication for a day.
+MAX_DELAY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,10 @@ def replication_resume(*, direction: Direction | None = None) -> dict[str, Contr
 
 def replication_delay(*, seconds: float, direction: Direction | None = None) -> dict[str, Control]:
     """Hold every change until it is `seconds` old before applying it (0 removes the delay)."""
-    if not 0 <= seconds <= 3600:
-        raise ValueError(f"delay must be between 0 and 3600 seconds, got {seconds}")
+    if not 0 <= seconds <= MAX_DELAY_SECONDS:  # also false for nan
+        raise ValueError(
+            f"delay must be between 0 and {MAX_DELAY_SECONDS:g} seconds, got {seconds}"
+        )
     return _update(direction, delay_seconds=float(seconds))
 
 

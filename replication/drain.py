@@ -4,8 +4,10 @@ A region counts as drained when a canary heartbeat written by the source
 region after the fence is visible in it, in the table and in the bucket
 (replication keeps per-path order closely enough that this means earlier
 writes have landed too), the settle time has passed since the fence, and,
-on AWS, CloudWatch shows nothing pending. Extra checks can be added through
-MRA_DRAIN_CHECKS.
+on AWS, CloudWatch shows nothing pending, or locally the replicator reports
+nothing pending and has read the source since the fence. Tests and the
+running stack take the same path; which check applies depends only on
+whether the region is emulated.
 """
 
 import time
@@ -14,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.utils.module_loading import import_string
 
 from mra_site.aws import cloudwatch
 from mra_site.aws.clients import aws_call, dynamodb_table, is_emulated
@@ -22,6 +23,7 @@ from mra_site.aws.errors import AwsError
 from mra_site.resources import TABLES, media_bucket, table_name
 
 from .canary import Heartbeat, canary_lag
+from .status import drain_check as replicator_drain_reasons
 
 AT_RISK_LIMIT = 50
 
@@ -83,11 +85,11 @@ def drain_check(*, source: str, target: str, fenced_at: int | None) -> DrainRepo
     if waited < settle:
         reasons.append(f"settling: {waited:.1f} s of {settle:g} s since the fence")
     metrics: dict[str, Any] = {}
+    if is_emulated(target):
+        reasons += replicator_drain_reasons(source=source, target=target, fenced_at=fenced_at)
     if not is_emulated(source):
         metrics, metric_reasons = _cloudwatch(source=source, target=target)
         reasons += metric_reasons
-    for path in settings.MRA_DRAIN_CHECKS:
-        reasons += import_string(path)(source=source, target=target, fenced_at=fenced_at)
     return DrainReport(source, target, not reasons, reasons, lag.age_seconds(), metrics)
 
 

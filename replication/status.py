@@ -17,10 +17,6 @@ from .engine.runner import status_file
 from .files import json_read
 
 
-class ReplicatorNotRunning(Exception):
-    """No fresh status: the replicator is not running, so nothing is known to be drained."""
-
-
 def replication_status_get() -> dict[str, Any]:
     """{"running", "directions": {name: status}}; a direction without a fresh status
     is reported with "running": false."""
@@ -45,31 +41,12 @@ def replication_status_get() -> dict[str, Any]:
     }
 
 
-def pending_toward(region: str) -> int:
-    """Records and objects read from the other region but not yet applied to `region`.
-
-    Raises ReplicatorNotRunning when the replicator has not reported within
-    MRA_REPLICATION_STATUS_MAX_AGE seconds.
-    """
-    for direction in directions_all():
-        if direction.target != region:
-            continue
-        status = replication_status_get()["directions"][direction.name]
-        if not status["running"]:
-            raise ReplicatorNotRunning(
-                f"the replicator has not reported for {direction.name}; start it with "
-                "`python manage.py replicate` (Procfile process `replicate`)"
-            )
-        return sum(dataset["pending"] for dataset in status["datasets"].values())
-    raise ValueError(f"{region} is not one of the replicated regions")
-
-
 def drain_check(*, source: str, target: str, fenced_at: int) -> list[str]:
     """Reasons `target` is not yet drained of `source`'s writes, by the local replicator:
     it must be running and unpaused, have read every stream and the bucket since the
     fence (`fenced_at`, microseconds), and hold nothing pending toward `target`.
 
-    A check for MRA_DRAIN_CHECKS; on AWS (no emulator) it has nothing to say.
+    Part of `replication.drain.drain_check`; on AWS (no emulator) it has nothing to say.
     """
     if not is_emulated(target):
         return []

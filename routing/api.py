@@ -14,8 +14,8 @@ from mra_site.aws.errors import ResourceMissing
 from replication.drain import AtRisk
 
 from .selectors import routing_history_list, routing_state_get, routing_state_public
-from .services import TransitionRefused, routing_state_transition
 from .states import RoutingState
+from .transitions import REASON_MAX_LENGTH, routing_state_transition
 
 # Pages poll every two seconds; a shared cache may keep the answer at most one.
 STATE_CACHE_CONTROL = "public, max-age=1"
@@ -24,7 +24,7 @@ STATE_CACHE_CONTROL = "public, max-age=1"
 class TransitionSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=[s.value for s in RoutingState])
     expected_version = serializers.IntegerField(min_value=1)
-    reason = serializers.CharField(max_length=500)
+    reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
     force = serializers.BooleanField(default=False)
 
 
@@ -154,16 +154,13 @@ class StateAPI(APIView):
         serializer = TransitionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            result = routing_state_transition(
-                target=RoutingState(data["state"]),
-                expected_version=data["expected_version"],
-                actor=request.user.username,
-                reason=data["reason"],
-                force=data["force"],
-            )
-        except TransitionRefused as refusal:
-            return Response(refusal.body(), status=refusal.status)
+        result = routing_state_transition(
+            target=RoutingState(data["state"]),
+            expected_version=data["expected_version"],
+            actor=request.user.username,
+            reason=data["reason"],
+            force=data["force"],
+        )
         body = routing_state_public(record=result.record, serving_region=settings.MRA_REGION)
         body["forced"] = result.forced
         body["unreached_regions"] = result.unreached

@@ -15,9 +15,10 @@ from replication.canary import RegionLag, canary_lags
 from replication.drain import AtRisk, DrainReport, drain_check, writes_at_risk
 from replication.status import replication_overview_get
 
+from .replicas import Replicas, routing_replicas_read
 from .selectors import StateRecord, state_record_from_item
-from .services import Replicas, routing_replicas_read, transition_route
 from .states import RoutingState
+from .transitions import transition_route
 
 
 @dataclass(frozen=True)

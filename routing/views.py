@@ -8,21 +8,16 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from mra_site.aws.clients import is_emulated
 from mra_site.aws.errors import AwsError
-from replication.controls import (
-    control_as_dict,
-    replication_controls_get,
-    replication_delay,
-    replication_pause,
-    replication_resume,
-)
-from replication.directions import UnknownDirection, datasets_all, direction_parse
+from replication.controls import MAX_DELAY_SECONDS, control_as_dict, replication_controls_get
+from replication.directions import datasets_all
+from replication.services import ControlRefused, replication_control_set
 
+from .forms import ControlForm, TransitionForm
 from .selectors import routing_history_list
-from .services import TransitionRefused, replication_control_audit, routing_state_transition
 from .states import RoutingState
 from .status import routing_overview
+from .transitions import TransitionRefused, routing_state_transition
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
@@ -37,10 +32,6 @@ def console(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _transition(request)
     return _render_console(request)
-
-
-# Longer than any drill needs; a typo of an extra digit should not stall replication for a day.
-MAX_DELAY_SECONDS = 3600
 
 
 def _render_console(request: HttpRequest, *, control_error: str = "", status: int = 200):
@@ -63,7 +54,7 @@ def _render_console(request: HttpRequest, *, control_error: str = "", status: in
             "secondary_region": settings.MRA_SECONDARY_REGION,
             "replication": _replication_rows(overview.replication or {}),
             "control_error": control_error,
-            "max_delay_seconds": MAX_DELAY_SECONDS,
+            "max_delay_seconds": f"{MAX_DELAY_SECONDS:g}",
         },
         status=status,
     )
@@ -100,88 +91,39 @@ def replication_control(request: HttpRequest) -> HttpResponse:
     """Drill controls of the local replicator: pause, resume or delay one direction."""
     if not getattr(request.user, "is_operator", False):
         return _forbidden(request)
-
-    def refuse(message: str) -> HttpResponse:
-        return _render_console(request, control_error=message, status=400)
-
-    if not is_emulated():
-        return refuse(
-            "Drill controls act on the local replicator only; on AWS, pause or delay "
-            "replication with AWS Fault Injection Service."
-        )
-    action = request.POST.get("action", "")
-    if action not in ("pause", "resume", "delay"):
-        return refuse("Choose pause, resume or delay; reload the console and try again.")
+    form = ControlForm(request.POST)
+    form.is_valid()
     try:
-        direction = direction_parse(request.POST.get("direction", ""))
-    except UnknownDirection as exc:
-        return refuse(f"Not changed: {exc}.")
-    reason = request.POST.get("reason", "").strip()[:500]
-    if action == "delay":
-        raw = request.POST.get("seconds", "").strip()
-        try:
-            seconds = float(raw)
-        except ValueError:
-            seconds = float("nan")
-        if not 0 <= seconds <= MAX_DELAY_SECONDS:  # also false for nan and inf
-            return refuse(
-                f"Not changed: the delay for {direction} must be a number of seconds from 0 "
-                f"to {MAX_DELAY_SECONDS} (0 removes it), not {raw or 'empty'!r}."
-            )
-        replication_delay(seconds=seconds, direction=direction)
-        detail = f"delay {seconds:g} s" if seconds else "delay removed"
-    elif action == "pause":
-        replication_pause(direction=direction)
-        detail = "paused"
-    else:
-        replication_resume(direction=direction)
-        detail = "resumed"
-    replication_control_audit(
-        actor=request.user.username,
-        action=action,
-        direction=direction.name,
-        detail=f"replication {direction}: {detail}",
-        reason=reason,
-    )
-    messages.success(
-        request,
-        f"Replication {direction}: {detail}. The replicator picks it up at its next round.",
-    )
+        change = replication_control_set(
+            action=form.cleaned_data["action"],
+            direction=form.cleaned_data["direction"] or "",
+            seconds=form.cleaned_data["seconds"],
+            actor=request.user.username,
+            reason=form.cleaned_data["reason"],
+        )
+    except ControlRefused as refusal:
+        return _render_console(request, control_error=refusal.detail, status=refusal.status)
+    messages.success(request, change.message)
     return HttpResponseRedirect(reverse("routing:console") + "#replication")
 
 
 def _transition(request: HttpRequest) -> HttpResponse:
     back = HttpResponseRedirect(reverse("routing:console"))
-    try:
-        target = RoutingState(request.POST.get("state", ""))
-        expected_version = int(request.POST.get("expected_version", ""))
-    except ValueError:
-        messages.error(request, "The form was incomplete; reload the console and try again.")
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.first_error())
         return back
-    reason = request.POST.get("reason", "").strip()
-    force = request.POST.get("force") == "on"
-    if not reason:
-        messages.error(request, "Say why (the reason goes into the audit log).")
-        return back
-    if force:
-        expected = target.writable_region() or ""
-        if request.POST.get("confirm", "").strip() != expected:
-            messages.error(
-                request,
-                f"Not forced: type {expected} in the confirmation box to accept losing the "
-                "writes that have not replicated.",
-            )
-            return back
+    data = form.cleaned_data
     try:
         result = routing_state_transition(
-            target=target,
-            expected_version=expected_version,
+            target=RoutingState(data["state"]),
+            expected_version=data["expected_version"],
             actor=request.user.username,
-            reason=reason,
-            force=force,
+            reason=data["reason"],
+            force=data["force"],
         )
     except TransitionRefused as refusal:
-        messages.error(request, f"Refused ({refusal.error}): {refusal.detail}")
+        messages.error(request, f"Refused ({refusal.code}): {refusal.detail}")
         return back
     note = f"State is now {result.record.state.value} (version {result.record.version})."
     if result.unreached:

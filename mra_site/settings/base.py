@@ -78,10 +78,6 @@ MRA_STATE_CACHE_SECONDS = env.float("MRA_STATE_CACHE_SECONDS", default=1.0)
 # wait (with a post-fence heartbeat visible) before it counts as drained.
 MRA_CANARY_INTERVAL_SECONDS = env.float("MRA_CANARY_INTERVAL_SECONDS", default=1.0)
 MRA_DRAIN_SETTLE_SECONDS = env.float("MRA_DRAIN_SETTLE_SECONDS", default=1.0)
-# Extra drain checks, each `check(*, source, target, fenced_at) -> list[str]` of reasons.
-# Locally the replicator must hold nothing pending toward the target (on AWS
-# this check has nothing to say; CloudWatch is read instead).
-MRA_DRAIN_CHECKS: list[str] = ["replication.status.drain_check"]
 # How long the operator console waits for a region's /readyz.
 MRA_HEALTH_TIMEOUT_SECONDS = env.float("MRA_HEALTH_TIMEOUT_SECONDS", default=3.0)
 

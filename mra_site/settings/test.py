@@ -9,6 +9,3 @@ MRA_COGNITO_JWKS_TTL = 300
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Never the replication status of a local stack that happens to be running.
 MRA_REPLICATION_STATE_DIR = Path(tempfile.mkdtemp(prefix="mra-test-replication-"))  # noqa: F405
-# No replicator runs beside the test process; tests that start one set the
-# check themselves, and the drills' sites run with it.
-MRA_DRAIN_CHECKS: list[str] = []

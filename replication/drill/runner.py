@@ -1,22 +1,35 @@
-"""Planned and unplanned failover drills, measured from the outside."""
+"""Planned and unplanned failover drills, measured from the outside.
 
+The drill holds no orchestration: an operator it is given (routing.drill wires
+the routing workflows) fails over and back; the drill loads the stack with
+writers over HTTP and measures what they and the regions observe.
+"""
+
+import contextlib
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from django.conf import settings
+from mra_site.polling import poll
 
-from .client import Answer, Stack, StackUnavailable
-from .regionctl import RegionProcesses, region_processes
+from .client import Stack, StackUnavailable
+from .regionctl import RegionProcesses
 from .writers import Ack, Writer
 
-TRANSITION_TIMEOUT = 60.0
-# A transition checks the drain and writes both regions: give it longer than a write.
-TRANSITION_REQUEST_TIMEOUT = 15.0
 SETTLE_TIMEOUT = 30.0
+
+
+class Operator(Protocol):
+    """Runs a routing workflow (`failover` or `failback`) from region `via`; returns what
+    a forced promotion may have lost (the API's `at_risk`), or None. Raises
+    StackUnavailable when refused."""
+
+    def __call__(
+        self, workflow: str, *, via: str, force: bool, reason: str
+    ) -> dict[str, Any] | None: ...
 
 
 @dataclass
@@ -111,6 +124,7 @@ class Drill:
         operator: tuple[str, str],
         writers: int,
         duration: float,
+        operate: Operator,
         outage: Callable[[], RegionProcesses] | None = None,
         report: Callable[[str], None] = lambda line: None,
     ) -> None:
@@ -121,6 +135,7 @@ class Drill:
         self.operator = operator
         self.n_writers = writers
         self.duration = duration
+        self.operate = operate
         self.outage = outage
         self.say = report
         self.stop = threading.Event()
@@ -129,48 +144,10 @@ class Drill:
         self._operator_tokens: dict[str, str] = {}
         self._processes: RegionProcesses | None = None
 
-    # --- operator actions through the state API ------------------------------
     def _operator_token(self, region: str) -> str:
         if region not in self._operator_tokens:
             self._operator_tokens[region] = self.stack.token(region, *self.operator)
         return self._operator_tokens[region]
-
-    def transition(
-        self, target: str, *, via: str, force: bool = False, reason: str = "drill"
-    ) -> Answer:
-        """POST /api/state until it succeeds; not_drained and version races are retried."""
-        started = time.monotonic()
-        deadline = started + TRANSITION_TIMEOUT
-        while True:
-            state = self.stack.state(prefer=via)
-            answer = self.stack.request(
-                "POST",
-                via,
-                "/api/state",
-                token=self._operator_token(via),
-                timeout=TRANSITION_REQUEST_TIMEOUT,
-                json={
-                    "state": target,
-                    "expected_version": state["version"],
-                    "reason": reason,
-                    "force": force,
-                },
-            )
-            if answer.ok:
-                self.say(
-                    f"state → {target} (version {answer.body.get('version')}) via {via} "
-                    f"in {time.monotonic() - started:.2f} s"
-                )
-                return answer
-            retriable = answer.status == 0 or answer.body.get("error") in (
-                "not_drained",
-                "version_conflict",
-            )
-            if not retriable or time.monotonic() > deadline:
-                raise StackUnavailable(
-                    f"transition to {target} via {via} refused: {answer.status} {answer.body}"
-                )
-            time.sleep(0.2)
 
     # --- measuring ---------------------------------------------------------
     def _sample_lag(self) -> None:
@@ -238,12 +215,16 @@ class Drill:
         return missing
 
     def settle(self, regions: list[str], acks: list[Ack]) -> dict[str, list[Ack]]:
-        deadline = time.monotonic() + SETTLE_TIMEOUT
-        while True:
-            missing = {region: self.missing_in(region, acks) for region in regions}
-            if not any(missing.values()) or time.monotonic() > deadline:
-                return missing
-            time.sleep(1.0)
+        """What each region still lacks once it holds every ack, or when SETTLE_TIMEOUT ends."""
+        missing: dict[str, list[Ack]] = {}
+
+        def all_there() -> bool:
+            missing.update({region: self.missing_in(region, acks) for region in regions})
+            return not any(missing.values())
+
+        with contextlib.suppress(TimeoutError):
+            poll(all_there, timeout=SETTLE_TIMEOUT, what="every acknowledged write", interval=1.0)
+        return missing
 
     # --- the scenario ---------------------------------------------------------
     def run(self, kind: str) -> DrillReport:
@@ -309,8 +290,7 @@ class Drill:
     def _planned_failover(self) -> Phase:
         self.say(f"planned: fencing {self.primary}")
         phase = Phase("failover", time.time(), self.secondary)
-        self.transition("fenced", via=self.primary, reason="planned drill: fence")
-        self.transition("failover", via=self.primary, reason="planned drill: fail over")
+        self.operate("failover", via=self.primary, force=False, reason="planned drill")
         return phase
 
     def _unplanned_failover(self, report: DrillReport) -> Phase:
@@ -322,11 +302,9 @@ class Drill:
         processes.freeze()
         before_outage = [a for a in self._all_acks() if a.acked_at <= outage_at]
         phase = Phase("failover", time.time(), self.secondary)
-        self.transition("fenced", via=self.secondary, force=True, reason="unplanned drill")
-        answer = self.transition(
+        report.at_risk = self.operate(
             "failover", via=self.secondary, force=True, reason="unplanned drill: region lost"
         )
-        report.at_risk = answer.body.get("at_risk")
         # What the survivor lacks while the primary is gone is what a region
         # that never came back would have cost.
         time.sleep(1.0)
@@ -348,38 +326,8 @@ class Drill:
             self.stack.wait_ready(self.primary, timeout=30)
         self.say(f"failing back to {self.primary}")
         phase = Phase("failback", time.time(), self.primary)
-        self.transition("fenced", via=self.secondary, reason=f"{kind} drill: start failback")
-        self.transition("active", via=self.secondary, reason=f"{kind} drill: fail back")
+        self.operate("failback", via=self.secondary, force=False, reason=f"{kind} drill")
         return phase
-
-
-def local_drill(
-    *,
-    site_urls: dict[str, str],
-    aws_endpoints: dict[str, str],
-    writers: int,
-    duration: float,
-    unplanned: bool,
-    report: Callable[[str], None] = lambda line: None,
-) -> Drill:
-    """A drill of the local stack as the demo users, the primary's emulator and
-    site being the processes an unplanned drill freezes."""
-    primary, secondary = settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION
-
-    def outage() -> RegionProcesses:
-        return region_processes(region=primary, urls=[aws_endpoints[primary], site_urls[primary]])
-
-    return Drill(
-        stack=Stack(site_urls),
-        primary=primary,
-        secondary=secondary,
-        user=(settings.MRA_DEMO_USERNAME, settings.MRA_DEMO_PASSWORD),
-        operator=(settings.MRA_DEMO_OPERATOR_USERNAME, settings.MRA_DEMO_OPERATOR_PASSWORD),
-        writers=writers,
-        duration=duration,
-        outage=outage if unplanned else None,
-        report=report,
-    )
 
 
 def _iso(seconds: float) -> str:

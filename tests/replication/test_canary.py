@@ -5,7 +5,7 @@ from replication.drain import drain_check, writes_at_risk
 from routing.selectors import routing_state_get
 from routing.states import RoutingState
 from tests.conftest import PRIMARY, SECONDARY
-from tests.routing.helpers import copy_heartbeat, move
+from tests.routing.helpers import copy_heartbeat, move, replicator_reports
 
 
 def test_heartbeat_goes_to_the_writing_region_only(aws):
@@ -43,7 +43,7 @@ def test_lag_of_a_region_is_the_age_of_its_newest_heartbeat(aws):
     assert lags[PRIMARY].age_seconds() < lags[SECONDARY].age_seconds()
 
 
-def test_drain_needs_a_post_fence_heartbeat_in_table_and_bucket(aws, settings):
+def test_drain_needs_a_post_fence_heartbeat_in_table_and_bucket(aws, settings, state_dir):
     settings.MRA_DRAIN_SETTLE_SECONDS = 0
     move(RoutingState.FENCED, 1)
     fenced_at = routing_state_get(region=PRIMARY, max_age=0).fenced_at
@@ -53,6 +53,7 @@ def test_drain_needs_a_post_fence_heartbeat_in_table_and_bucket(aws, settings):
     assert any("bucket holds no heartbeat" in r for r in report.reasons)
     canary_tick(seq=7)
     copy_heartbeat(source=PRIMARY, target=SECONDARY)
+    replicator_reports(source=PRIMARY, target=SECONDARY)
     report = drain_check(source=PRIMARY, target=SECONDARY, fenced_at=fenced_at)
     assert report.drained, report.reasons
     assert report.lag_seconds is not None
@@ -73,19 +74,28 @@ def test_drain_with_only_the_table_replicated_is_not_drained(aws, settings):
     assert report.reasons[0].startswith("its bucket holds no heartbeat")
 
 
-def test_extra_drain_checks_can_hold_the_promotion(aws, settings):
+def test_changes_the_local_replicator_still_holds_keep_the_region_undrained(
+    aws, settings, state_dir
+):
     settings.MRA_DRAIN_SETTLE_SECONDS = 0
-    settings.MRA_DRAIN_CHECKS = ["tests.replication.test_canary.pending_records"]
     move(RoutingState.FENCED, 1)
     canary_tick(seq=9)
     copy_heartbeat(source=PRIMARY, target=SECONDARY)
     fenced_at = routing_state_get(region=PRIMARY, max_age=0).fenced_at
+    replicator_reports(source=PRIMARY, target=SECONDARY, pending=3)
     report = drain_check(source=PRIMARY, target=SECONDARY, fenced_at=fenced_at)
-    assert report.reasons == ["3 records pending towards us-west-2"]
+    assert report.reasons == ["3 changes pending toward us-west-2 (3 photos)"]
 
 
-def pending_records(*, source: str, target: str, fenced_at: int) -> list[str]:
-    return [f"3 records pending towards {target}"]
+def test_without_a_replicator_report_nothing_counts_as_drained(aws, settings, state_dir):
+    settings.MRA_DRAIN_SETTLE_SECONDS = 0
+    move(RoutingState.FENCED, 1)
+    canary_tick(seq=10)
+    copy_heartbeat(source=PRIMARY, target=SECONDARY)
+    fenced_at = routing_state_get(region=PRIMARY, max_age=0).fenced_at
+    report = drain_check(source=PRIMARY, target=SECONDARY, fenced_at=fenced_at)
+    assert not report.drained
+    assert any("replicator is not running" in r for r in report.reasons)
 
 
 def test_writes_at_risk_are_named_from_the_source(aws):

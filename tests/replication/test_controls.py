@@ -4,18 +4,23 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from replication.status import (
-    ReplicatorNotRunning,
-    drain_check,
-    pending_toward,
-    replication_status_get,
-)
+from replication.controls import replication_controls_get
+from replication.services import ControlRefused, replication_control_set
+from replication.status import drain_check, replication_status_get
+from routing.selectors import routing_history_list
 from tests.conftest import PRIMARY, SECONDARY
 
 from .conftest import eventually
 from .helpers import new_id, object_get, object_put, photo_get, photo_put, settle
 
 EAST_TO_WEST = f"{PRIMARY}-to-{SECONDARY}"
+
+
+def pending_toward(region: str) -> int:
+    """Records and objects the replicator has read but not yet applied to `region`."""
+    [status] = [s for s in replication_status_get()["directions"].values() if s["target"] == region]
+    assert status["running"], status
+    return sum(dataset["pending"] for dataset in status["datasets"].values())
 
 
 def replication(*args) -> str:
@@ -69,17 +74,42 @@ def test_delay_holds_each_change_for_the_given_time(replicator):
     assert eventually(photos_lag, what="lag in the status") >= 1.5
 
 
-def test_controls_refuse_bad_input(state_dir):
+def test_controls_refuse_bad_input(aws, state_dir):
     with pytest.raises(CommandError, match="unknown direction"):
         replication("pause", "--direction", "us-east-1-to-mars")
     with pytest.raises(CommandError, match="needs SECONDS"):
         replication("delay")
-    with pytest.raises(CommandError, match="between 0 and 3600"):
+    with pytest.raises(CommandError, match="seconds from 0 to 3600"):
         replication("delay", "-1")
+    assert replication_controls_get()[EAST_TO_WEST].delay_seconds == 0
+    assert not routing_history_list(region=PRIMARY)
 
 
-def test_pending_is_unknown_without_a_running_replicator(state_dir):
-    with pytest.raises(ReplicatorNotRunning, match="manage.py replicate"):
-        pending_toward(SECONDARY)
+def test_a_control_changed_from_the_command_line_is_audited(aws, state_dir):
+    replication("delay", "2", "--direction", EAST_TO_WEST, "--reason", "drill")
+    replication("pause")
+    pause, delay = routing_history_list(region=PRIMARY)
+    assert (delay["kind"], delay["action"], delay["direction"]) == (
+        "replication_control",
+        "delay",
+        EAST_TO_WEST,
+    )
+    assert delay["detail"] == f"replication {EAST_TO_WEST}: delay 2 s"
+    assert delay["reason"] == "drill" and delay["actor"].endswith("(cli)")
+    assert (pause["action"], pause["direction"]) == ("pause", "both")
+    assert all(control.paused for control in replication_controls_get().values())
+
+
+def test_controls_are_refused_on_aws(aws, state_dir, settings):
+    settings.MRA_AWS_ENDPOINTS = {}
+    with pytest.raises(ControlRefused, match="AWS Fault Injection Service") as info:
+        replication_control_set(action="pause", direction=None, actor="olga")
+    assert info.value.status == 400
+    assert not replication_controls_get()[EAST_TO_WEST].paused
+
+
+def test_without_a_running_replicator_nothing_is_pending_and_nothing_drained(state_dir):
+    status = replication_status_get()["directions"][EAST_TO_WEST]
+    assert status["running"] is False and status["age_seconds"] is None
     [reason] = drain_check(source=PRIMARY, target=SECONDARY, fenced_at=0)
-    assert "not running" in reason
+    assert "not running" in reason and "manage.py replicate" in reason

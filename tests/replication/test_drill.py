@@ -2,10 +2,12 @@
 regions, two sites, the replicator and the canary, each a real process."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from replication.drill.runner import Drill, local_drill
+from replication.drill.runner import Drill
+from routing.drill import local_drill
 from tests.conftest import PRIMARY, SECONDARY
 from tests.support.stack import LocalStack, local_stack
 
@@ -24,6 +26,7 @@ def _drill(stack: LocalStack, *, outage: bool) -> Drill:
     return local_drill(
         site_urls=stack.site_urls,
         aws_endpoints={region: emulator.url for region, emulator in stack.emulators.items()},
+        state_dir=Path(stack.env["MRA_REPLICATION_STATE_DIR"]),
         writers=2,
         duration=9,
         unplanned=outage,

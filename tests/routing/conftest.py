@@ -5,6 +5,16 @@ from routing.selectors import clear_state_cache
 from tests.conftest import PRIMARY
 
 
+@pytest.fixture(autouse=True)
+def replication_state_dir(tmp_path, settings):
+    """A replication state directory of the test's own: no replicator report (see
+    helpers.replicator_reports) outlives the test that wrote it."""
+    path = tmp_path / "replication-state"
+    path.mkdir()
+    settings.MRA_REPLICATION_STATE_DIR = path
+    return path
+
+
 @pytest.fixture
 def no_settle(settings):
     settings.MRA_DRAIN_SETTLE_SECONDS = 0

@@ -1,10 +1,17 @@
 """Helpers for the routing tests."""
 
+import time
+
 from mra_site.aws.clients import client, dynamodb_table
 from mra_site.resources import media_bucket, table_name
 from replication.canary import HEARTBEAT_KEY, heartbeat_write
-from routing.services import routing_replicas_read, routing_state_transition
+from replication.directions import Direction, datasets_all
+from replication.engine.runner import status_file
+from replication.engine.stats import DatasetStats
+from replication.files import json_write
+from routing.replicas import routing_replicas_read
 from routing.states import RoutingState
+from routing.transitions import routing_state_transition
 
 
 def replica_states() -> dict[str, tuple[str, int]]:
@@ -34,7 +41,37 @@ def copy_heartbeat(*, source: str, target: str) -> None:
     )
 
 
+def replicator_reports(*, source: str, target: str, pending: int = 0, paused: bool = False):
+    """A status report of the local replicator for `source` → `target`, as its runner
+    writes it: fresh, every dataset read just now, `pending` changes left for photos."""
+    now = time.time()
+    datasets = {}
+    for key in datasets_all():
+        stats = DatasetStats()
+        stats.polled_at = now
+        stats.pending = pending if key == "photos" else 0
+        datasets[key] = stats.as_dict()
+    direction = Direction(source, target)
+    json_write(
+        status_file(direction),
+        {
+            "direction": direction.name,
+            "source": source,
+            "target": target,
+            "updated_at": now,
+            "paused": paused,
+            "delay_seconds": 0.0,
+            "retrying_in_seconds": 0,
+            "rebuilding_source": False,
+            "resync": None,
+            "datasets": datasets,
+        },
+    )
+
+
 def drain(*, source: str, target: str) -> None:
-    """A heartbeat written now in `source` and replicated to `target`."""
+    """A heartbeat written now in `source` and replicated to `target`, the replicator
+    reporting nothing left to copy."""
     heartbeat_write(region=source, seq=1)
     copy_heartbeat(source=source, target=target)
+    replicator_reports(source=source, target=target)

@@ -2,217 +2,82 @@ import threading
 
 import pytest
 
-from routing.selectors import routing_history_list, routing_state_get
-from routing.services import TransitionRefused, routing_state_reconcile
-from routing.states import RoutingState
+from routing.selectors import routing_history_list
+from routing.services import routing_failback, routing_failover, routing_fence, routing_unfence
+from routing.transitions import TransitionRefused
 from tests.conftest import PRIMARY, SECONDARY
-from tests.routing.helpers import drain, move, replica_states
+from tests.routing.helpers import drain, replica_states
 
-ACTIVE, FENCED, FAILOVER = RoutingState.ACTIVE, RoutingState.FENCED, RoutingState.FAILOVER
+WHO = {"actor": "olga", "reason": "test"}
 
 
-def refused(target, version, **kwargs) -> TransitionRefused:
+def refused(workflow, **kwargs) -> TransitionRefused:
     with pytest.raises(TransitionRefused) as info:
-        move(target, version, **kwargs)
+        workflow(**WHO, **kwargs)
     return info.value
 
 
-def test_bootstrap_seeds_active_version_1_in_both_regions(aws):
-    assert replica_states() == {PRIMARY: ("active", 1), SECONDARY: ("active", 1)}
-
-
-def test_fence_then_abort_writes_both_replicas(aws):
-    result = move(FENCED, 1)
-    assert result.record.state is FENCED
-    assert result.record.fenced_from == PRIMARY
-    assert result.record.writable_region is None
-    assert result.unreached == []
-    assert replica_states() == {PRIMARY: ("fenced", 2), SECONDARY: ("fenced", 2)}
-    for region in (PRIMARY, SECONDARY):
-        assert routing_state_get(region=region).fenced_at == result.record.fenced_at
-
-    move(ACTIVE, 2)
+def test_fence_and_unfence_return_to_the_region_that_was_writing(aws):
+    fence = routing_fence(**WHO)
+    assert [s.record.state.value for s in fence.steps] == ["fenced"]
+    assert refused(routing_fence).code == "invalid_transition"
+    back = routing_unfence(**WHO)
+    assert back.last.record.writable_region == PRIMARY
+    assert "not fenced" in refused(routing_unfence).detail
     assert replica_states() == {PRIMARY: ("active", 3), SECONDARY: ("active", 3)}
-    assert routing_state_get(region=SECONDARY, max_age=0).fenced_from is None
 
 
-@pytest.mark.parametrize(
-    ("path", "target"),
-    [
-        ([], ACTIVE),
-        ([], FAILOVER),
-        ([FENCED], FENCED),
-        ([FENCED, (FAILOVER, True)], FAILOVER),
-        ([FENCED, (FAILOVER, True)], ACTIVE),
-    ],
-    ids=[
-        "active-active",
-        "active-failover",
-        "fenced-fenced",
-        "failover-failover",
-        "failover-active",
-    ],
-)
-def test_transitions_the_table_does_not_allow_are_refused(aws, path, target):
-    version = 1
-    for step in path:
-        step_target, force = step if isinstance(step, tuple) else (step, False)
-        version = move(step_target, version, force=force).record.version
-    before = replica_states()
-    refusal = refused(target, version)
-    assert refusal.error == "invalid_transition"
-    assert refusal.status == 409
-    assert "not an allowed transition" in refusal.detail
-    assert replica_states() == before
+def test_a_failover_without_drain_or_force_is_refused_and_changes_nothing(aws):
+    routing_fence(**WHO)
+    refusal = refused(routing_failover)
+    assert refusal.code == "not_drained" and refusal.status == 409
+    assert replica_states() == {PRIMARY: ("fenced", 2), SECONDARY: ("fenced", 2)}
+    assert routing_history_list(region=PRIMARY)[0]["error"] == "not_drained"
 
 
-def test_stale_version_is_a_conflict(aws):
-    move(FENCED, 1)
-    refusal = refused(ACTIVE, 1)
-    assert refusal.error == "version_conflict"
-    assert "version 2" in refusal.detail
-    assert replica_states()[PRIMARY] == ("fenced", 2)
+def test_a_failover_from_active_keeps_the_fence_when_the_promotion_is_refused(aws):
+    refusal = refused(routing_failover)
+    assert refusal.code == "not_drained"
+    assert "The fence stays" in refusal.detail
+    assert replica_states() == {PRIMARY: ("fenced", 2), SECONDARY: ("fenced", 2)}
 
 
-def test_failover_needs_the_secondary_drained(aws):
-    move(FENCED, 1)
-    refusal = refused(FAILOVER, 2)
-    assert refusal.error == "not_drained"
-    assert "us-west-2 is not drained" in refusal.detail
-    assert "replicator" in refusal.detail
-    assert replica_states()[SECONDARY] == ("fenced", 2)
-
-
-def test_failover_waits_for_the_settle_time(aws, settings):
-    settings.MRA_DRAIN_SETTLE_SECONDS = 60
-    move(FENCED, 1)
-    drain(source=PRIMARY, target=SECONDARY)
-    refusal = refused(FAILOVER, 2)
-    assert refusal.error == "not_drained"
-    assert "settling" in refusal.detail
-
-
-def test_a_heartbeat_from_before_the_fence_does_not_count(aws, no_settle):
-    drain(source=PRIMARY, target=SECONDARY)
-    move(FENCED, 1)
-    assert refused(FAILOVER, 2).error == "not_drained"
-
-
-def test_planned_failover_and_failback_when_drained(aws, no_settle):
-    move(FENCED, 1)
-    drain(source=PRIMARY, target=SECONDARY)
-    result = move(FAILOVER, 2)
-    assert result.record.writable_region == SECONDARY
-    assert result.drain.drained and result.at_risk is None
+def test_failover_waits_for_the_drain_then_promotes(aws, no_settle):
+    fence = routing_fence(**WHO)
+    assert fence.last.record.state.value == "fenced"
+    replication = threading.Timer(0.5, drain, kwargs={"source": PRIMARY, "target": SECONDARY})
+    replication.start()
+    try:
+        result = routing_failover(**WHO, wait=20)
+    finally:
+        replication.join()
+    assert result.last.drain.drained and not result.last.forced
     assert replica_states() == {PRIMARY: ("failover", 3), SECONDARY: ("failover", 3)}
 
-    fence = move(FENCED, 3)
-    assert fence.record.fenced_from == SECONDARY
-    assert refused(ACTIVE, 4).error == "not_drained"
+
+def test_planned_failover_and_failback(aws, no_settle):
+    routing_fence(**WHO)
+    drain(source=PRIMARY, target=SECONDARY)
+    routing_failover(**WHO)
+    assert "already writable" in refused(routing_failover).detail
+    assert refused(routing_failback).code == "not_drained"
     drain(source=SECONDARY, target=PRIMARY)
-    back = move(ACTIVE, 4)
-    assert back.record.writable_region == PRIMARY
+    back = routing_failback(**WHO)
+    assert [s.record.version for s in back.steps] == [5]
     assert replica_states() == {PRIMARY: ("active", 5), SECONDARY: ("active", 5)}
 
 
-def test_forced_failover_names_what_may_be_lost(aws):
-    move(FENCED, 1)
-    result = move(FAILOVER, 2, force=True)
-    assert result.forced
-    assert not result.drain.drained
-    assert "us-west-2 holds no heartbeat" in result.at_risk.summary()
-    assert replica_states() == {PRIMARY: ("failover", 3), SECONDARY: ("failover", 3)}
-
-
-def test_failback_can_be_aborted_back_to_failover(aws):
-    move(FENCED, 1)
-    move(FAILOVER, 2, force=True)
-    move(FENCED, 3)
-    result = move(FAILOVER, 4)
-    assert result.record.writable_region == SECONDARY
-    assert result.drain is None
-
-
-def test_racing_operators_get_one_success_and_conflicts(aws):
-    outcomes: list[str] = []
-    start = threading.Barrier(6)
-
-    def operator(n: int) -> None:
-        start.wait()
-        try:
-            move(FENCED, 1, actor=f"op{n}")
-            outcomes.append("ok")
-        except TransitionRefused as refusal:
-            outcomes.append(refusal.error)
-
-    threads = [threading.Thread(target=operator, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["ok"] + ["version_conflict"] * 5
-    assert replica_states() == {PRIMARY: ("fenced", 2), SECONDARY: ("fenced", 2)}
-    history = routing_history_list(region=PRIMARY)
-    assert [e["outcome"] for e in history].count("changed") == 1
-    assert [e.get("error") for e in history].count("version_conflict") == 5
-
-
-def test_audit_log_records_changes_and_refusals_newest_first(aws):
-    move(FENCED, 1, actor="olga")
-    with pytest.raises(TransitionRefused):
-        move(FAILOVER, 2, actor="mike")
-    move(FAILOVER, 2, force=True, actor="olga")
-    for region in (PRIMARY, SECONDARY):
-        history = routing_history_list(region=region)
-        assert [(e["actor"], e["from_state"], e["to_state"], e["outcome"]) for e in history] == [
-            ("olga", "fenced", "failover", "changed"),
-            ("mike", "fenced", "failover", "refused"),
-            ("olga", "active", "fenced", "changed"),
-        ]
-        forced, refusal, fence = history
-        assert forced["forced"] is True and forced["version"] == 3
-        assert "may be missing" in forced["at_risk"] or "holds no heartbeat" in forced["at_risk"]
-        assert refusal["error"] == "not_drained" and refusal["forced"] is False
-        assert fence["reason"] == "test" and fence["at"] and fence["via_region"] == PRIMARY
-        assert "lag_seconds" not in fence or fence["lag_seconds"] >= 0
-
-
-def test_writing_region_down_needs_force_and_is_reported(aws):
-    aws[PRIMARY].stop()
-    refusal = refused(FENCED, 1)
-    assert refusal.error == "region_unavailable" and refusal.status == 503
-    assert "us-east-1" in refusal.detail
-    fence = move(FENCED, 1, force=True)
-    assert fence.unreached == [PRIMARY]
-    failover = move(FAILOVER, 2, force=True)
-    assert failover.record.writable_region == SECONDARY
-    assert routing_state_get(region=SECONDARY, max_age=0).version == 3
-
-
-def test_reconcile_brings_a_stale_replica_up_to_date(aws):
-    from mra_site.aws.clients import dynamodb_table
-    from mra_site.resources import table_name
-
-    move(FENCED, 1)
-    move(FAILOVER, 2, force=True)
-    stale = {"app_id": "mra", "state": "active", "version": 1, "updated_by": "x", "reason": ""}
-    dynamodb_table(PRIMARY, table_name("state")).put_item(Item=stale)
-    assert routing_state_get(region=PRIMARY, max_age=0).state is ACTIVE
-    record = routing_state_reconcile()
-    assert record.version == 3
-    assert replica_states() == {PRIMARY: ("failover", 3), SECONDARY: ("failover", 3)}
-
-
-def test_a_region_bootstrapped_again_takes_its_peers_state(aws):
-    from mra_site.aws.clients import dynamodb_table
-    from mra_site.resources import table_name
-    from routing.bootstrap import seed_state
-
-    move(FENCED, 1)
-    move(FAILOVER, 2, force=True)
-    dynamodb_table(PRIMARY, table_name("state")).delete_item(Key={"app_id": "mra"})
-    assert seed_state(region=PRIMARY, demo=False) == [
-        "routing state failover (version 3) copied from its peer"
+def test_a_forced_failover_fences_promotes_and_names_the_risk(aws):
+    result = routing_failover(**WHO, force=True)
+    assert [(s.previous.state.value, s.record.state.value) for s in result.steps] == [
+        ("active", "fenced"),
+        ("fenced", "failover"),
     ]
-    assert replica_states() == {PRIMARY: ("failover", 3), SECONDARY: ("failover", 3)}
-    assert seed_state(region=PRIMARY, demo=False) == []
+    assert result.last.forced and result.last.at_risk is not None
+
+
+def test_an_expected_version_that_is_no_longer_current_is_a_conflict(aws):
+    routing_fence(**WHO)
+    routing_unfence(**WHO)
+    assert refused(routing_fence, expected_version=1).code == "version_conflict"
+    assert replica_states()[PRIMARY] == ("active", 3)

@@ -1,14 +1,10 @@
+import getpass
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from replication.controls import (
-    control_as_dict,
-    replication_delay,
-    replication_pause,
-    replication_resume,
-)
-from replication.directions import UnknownDirection, direction_parse
+from replication.controls import control_as_dict
+from replication.services import ControlRefused, replication_control_set
 from replication.status import replication_status_get
 
 
@@ -24,27 +20,25 @@ class Command(BaseCommand):
         parser.add_argument("action", choices=["pause", "resume", "delay", "status"])
         parser.add_argument("seconds", nargs="?", type=float, help="for delay: extra lag")
         parser.add_argument("--direction", help="e.g. us-east-1-to-us-west-2 (default: both)")
+        parser.add_argument("--reason", default="", help="why (kept in the audit log)")
 
-    def handle(self, *args, action, seconds, direction, **options):
+    def handle(self, *args, action, seconds, direction, reason, **options):
         if action == "status":
             self.stdout.write(json.dumps(replication_status_get(), indent=1, default=str))
             return
+        if action == "delay" and seconds is None:
+            raise CommandError("delay needs SECONDS, e.g. `replication delay 2.5`")
         try:
-            chosen = direction_parse(direction) if direction else None
-        except UnknownDirection as exc:
-            raise CommandError(str(exc)) from exc
-        if action == "pause":
-            controls = replication_pause(direction=chosen)
-        elif action == "resume":
-            controls = replication_resume(direction=chosen)
-        else:
-            if seconds is None:
-                raise CommandError("delay needs SECONDS, e.g. `replication delay 2.5`")
-            try:
-                controls = replication_delay(seconds=seconds, direction=chosen)
-            except ValueError as exc:
-                raise CommandError(str(exc)) from exc
-        for name, control in controls.items():
+            change = replication_control_set(
+                action=action,
+                direction=direction,
+                seconds=seconds,
+                actor=f"{getpass.getuser()} (cli)",
+                reason=reason or f"{action} from the command line",
+            )
+        except ControlRefused as exc:
+            raise CommandError(exc.detail) from exc
+        for name, control in change.controls.items():
             state = control_as_dict(control)
             self.stdout.write(
                 f"{name}: {'paused' if state['paused'] else 'running'}, "

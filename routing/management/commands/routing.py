@@ -2,33 +2,34 @@
 
 import getpass
 import json
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mra_site.aws.clients import regions
-from mra_site.aws.errors import AwsError
-from routing.selectors import StateRecord, routing_state_get, routing_state_public
+from routing.selectors import routing_state_public
 from routing.services import (
-    TransitionRefused,
-    TransitionResult,
-    routing_replicas_read,
-    routing_state_transition,
+    routing_failback,
+    routing_failover,
+    routing_fence,
+    routing_unfence,
 )
-from routing.states import RoutingState
 from routing.status import routing_overview
+from routing.transitions import TransitionRefused, TransitionResult
 
-WAIT_STEP_SECONDS = 0.5
+WORKFLOWS = {
+    "fence": routing_fence,
+    "unfence": routing_unfence,
+    "failover": routing_failover,
+    "failback": routing_failback,
+}
 
 
 class Command(BaseCommand):
     help = "Show or change the routing state (fence, unfence, fail over, fail back)."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "action", choices=["status", "fence", "unfence", "failover", "failback"]
-        )
+        parser.add_argument("action", choices=["status", *WORKFLOWS])
         parser.add_argument(
             "--force",
             action="store_true",
@@ -38,8 +39,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--region",
             choices=list(regions()),
-            help="act from this region: its replica gives the expected version "
-            "(default: MRA_REGION)",
+            help="act from this region (recorded in the audit log; default: MRA_REGION)",
         )
         parser.add_argument(
             "--wait",
@@ -51,79 +51,23 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         self.region = options["region"] or settings.MRA_REGION
-        if options["action"] == "status":
+        action = options["action"]
+        if action == "status":
             self._status()
             return
-        self.force = options["force"]
-        self.wait = options["wait"]
-        self.reason = options["reason"] or f"{options['action']} from the command line"
-        self.actor = f"{getpass.getuser()} (cli)"
-        getattr(self, f"_{options['action']}")()
-
-    def _current(self) -> StateRecord:
+        extra = {"wait": options["wait"]} if action in ("failover", "failback") else {}
         try:
-            return routing_state_get(region=self.region, max_age=0)
-        except AwsError as exc:
-            newest = routing_replicas_read().newest()
-            if newest is None or not self.force:
-                raise CommandError(
-                    f"{self.region} did not answer ({exc}). Use --region with the other region"
-                    + (", and --force if the writing region is down." if not self.force else ".")
-                ) from exc
-            return routing_state_get(region=[r for r in regions() if r != self.region][0])
-
-    def _move(self, target: RoutingState, current: StateRecord) -> StateRecord:
-        deadline = time.monotonic() + self.wait
-        while True:
-            try:
-                result = routing_state_transition(
-                    target=target,
-                    expected_version=current.version,
-                    actor=self.actor,
-                    reason=self.reason,
-                    force=self.force,
-                    via_region=self.region,
-                )
-            except TransitionRefused as refusal:
-                if refusal.error == "not_drained" and time.monotonic() < deadline:
-                    time.sleep(WAIT_STEP_SECONDS)
-                    continue
-                raise CommandError(f"refused ({refusal.error}): {refusal.detail}") from refusal
-            self._print_result(result)
-            return result.record
-
-    def _fence(self) -> None:
-        current = self._current()
-        if current.state is RoutingState.FENCED:
-            raise CommandError(
-                f"already fenced (version {current.version}, from {current.fenced_from})."
+            outcome = WORKFLOWS[action](
+                actor=f"{getpass.getuser()} (cli)",
+                reason=options["reason"] or f"{action} from the command line",
+                force=options["force"],
+                via_region=self.region,
+                **extra,
             )
-        self._move(RoutingState.FENCED, current)
-
-    def _unfence(self) -> None:
-        current = self._current()
-        if current.state is not RoutingState.FENCED:
-            raise CommandError(f"not fenced: the state is {current.state.value}.")
-        back = (
-            RoutingState.FAILOVER
-            if current.fenced_from == settings.MRA_SECONDARY_REGION
-            else RoutingState.ACTIVE
-        )
-        self._move(back, current)
-
-    def _failover(self) -> None:
-        self._promote(RoutingState.FAILOVER, settings.MRA_SECONDARY_REGION)
-
-    def _failback(self) -> None:
-        self._promote(RoutingState.ACTIVE, settings.MRA_PRIMARY_REGION)
-
-    def _promote(self, target: RoutingState, destination: str) -> None:
-        current = self._current()
-        if current.state is target:
-            raise CommandError(f"{destination} is already writable ({current.state.value}).")
-        if current.state is not RoutingState.FENCED:
-            current = self._move(RoutingState.FENCED, current)
-        self._move(target, current)
+        except TransitionRefused as refusal:
+            raise CommandError(f"refused ({refusal.code}): {refusal.detail}") from refusal
+        for step in outcome.steps:
+            self._print_result(step)
 
     def _print_result(self, result: TransitionResult) -> None:
         record = result.record

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mra_site.aws.clients import endpoint_for
 from replication.drill.client import StackUnavailable
-from replication.drill.runner import local_drill
+from routing.drill import local_drill
 
 
 class Command(BaseCommand):

@@ -1,0 +1,101 @@
+"""A failover drill of a local stack, its operator being the routing workflows.
+
+The workflows run in this process with the settings pointed at the stack
+being drilled (its AWS endpoints, sites and replicator state), as
+`manage.py routing failover` would run there; the drill measures from the
+outside, through the sites' HTTP API.
+"""
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.test.utils import override_settings
+
+from mra_site.aws.clients import clear_client_cache
+from replication.drill.client import Stack, StackUnavailable
+from replication.drill.regionctl import RegionProcesses, region_processes
+from replication.drill.runner import Drill
+
+from .api import at_risk_data
+from .selectors import clear_state_cache
+from .services import routing_failback, routing_failover
+from .transitions import TransitionRefused
+
+# How long a planned move may wait for the drain before it is refused.
+DRAIN_WAIT_SECONDS = 60.0
+
+WORKFLOWS = {"failover": routing_failover, "failback": routing_failback}
+
+
+class StackOperator:
+    """Runs the routing workflows against one stack, as its operator would."""
+
+    def __init__(
+        self, *, site_urls: dict[str, str], aws_endpoints: dict[str, str], state_dir: Path | None
+    ) -> None:
+        self.overrides: dict[str, Any] = {
+            "MRA_AWS_ENDPOINTS": dict(aws_endpoints),
+            "MRA_REGION_URLS": dict(site_urls),
+        }
+        if state_dir is not None:
+            self.overrides["MRA_REPLICATION_STATE_DIR"] = Path(state_dir)
+
+    def __call__(
+        self, workflow: str, *, via: str, force: bool, reason: str
+    ) -> dict[str, Any] | None:
+        with override_settings(**self.overrides, MRA_REGION=via):
+            # Clients and the cached state belong to whatever the settings named before.
+            clear_client_cache()
+            clear_state_cache()
+            try:
+                outcome = WORKFLOWS[workflow](
+                    actor=f"{settings.MRA_DEMO_OPERATOR_USERNAME} (drill)",
+                    reason=reason,
+                    wait=0.0 if force else DRAIN_WAIT_SECONDS,
+                    force=force,
+                    via_region=via,
+                )
+            except TransitionRefused as refusal:
+                raise StackUnavailable(
+                    f"{workflow} via {via} refused ({refusal.code}): {refusal.detail}"
+                ) from refusal
+            finally:
+                clear_client_cache()
+                clear_state_cache()
+        at_risk = outcome.last.at_risk
+        return at_risk_data(at_risk) if at_risk else None
+
+
+def local_drill(
+    *,
+    site_urls: dict[str, str],
+    aws_endpoints: dict[str, str],
+    writers: int,
+    duration: float,
+    unplanned: bool,
+    state_dir: Path | None = None,
+    report=lambda line: None,
+) -> Drill:
+    """A drill of the local stack as the demo users, the primary's emulator and
+    site being the processes an unplanned drill freezes; `state_dir` is the stack's
+    replicator state (default: this process's MRA_REPLICATION_STATE_DIR)."""
+    primary, secondary = settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION
+
+    def outage() -> RegionProcesses:
+        return region_processes(region=primary, urls=[aws_endpoints[primary], site_urls[primary]])
+
+    return Drill(
+        stack=Stack(site_urls),
+        primary=primary,
+        secondary=secondary,
+        user=(settings.MRA_DEMO_USERNAME, settings.MRA_DEMO_PASSWORD),
+        operator=(settings.MRA_DEMO_OPERATOR_USERNAME, settings.MRA_DEMO_OPERATOR_PASSWORD),
+        writers=writers,
+        duration=duration,
+        operate=StackOperator(
+            site_urls=site_urls, aws_endpoints=aws_endpoints, state_dir=state_dir
+        ),
+        outage=outage if unplanned else None,
+        report=report,
+    )

@@ -1,0 +1,291 @@
+"""One guarded step of the routing state: a compare-and-set on `version`, audited.
+
+Where a transition writes. The write gate (`fencing.guarded_write`) checks
+each region's own replica, so a transition writes the state item in BOTH
+regions itself (see `replicas`):
+
+1. First the *authority*: the region that is writing now (or, while fenced,
+   the one that was: `fenced_from`). The compare-and-set on `version` happens
+   there, so two operators racing from the same version meet in the same
+   place and exactly one wins. Writing the writer first also makes a fence
+   effective at once where writes are actually happening.
+2. Then the other region, with a catch-up condition (`version` lower than
+   the new one), which tolerates a replica that is behind or that
+   replication has already updated with this very record.
+
+A region that does not answer is reported in the result, not fatal, when
+the transition is forced: for an unplanned failover the old writer is gone
+and the compare-and-set moves to the surviving region. Without force an
+unreachable authority refuses the transition, because nobody could tell
+whether the region is still committing writes.
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from mra_site.aws.clients import aws_call, dynamodb_table, other_region, regions
+from mra_site.aws.dynamodb import write_stamp
+from mra_site.aws.errors import AwsError, ConditionFailed, RegionUnavailable
+from mra_site.errors import ApplicationError
+from mra_site.resources import table_name
+from replication.canary import canary_lag
+from replication.drain import AtRisk, DrainReport, drain_check, writes_at_risk
+
+from .audit import audit_transition_record
+from .replicas import Replicas, replica_catch_up_put, replica_holds_at_least, routing_replicas_read
+from .selectors import StateRecord, clear_state_cache, state_record_from_item
+from .states import RoutingState
+
+# Kept in the audit log and shown to operators; a paragraph, not a document.
+REASON_MAX_LENGTH = 500
+
+
+class TransitionRefused(ApplicationError):
+    """A transition that did not happen; `code` is the API error, `status` the HTTP status."""
+
+    status = 409
+
+    def __init__(self, code: str, detail: str, *, status: int = 409) -> None:
+        super().__init__(detail, code=code, status=status)
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    record: StateRecord
+    previous: StateRecord
+    forced: bool
+    unreached: list[str] = field(default_factory=list)
+    drain: DrainReport | None = None
+    at_risk: AtRisk | None = None
+
+
+def transition_route(current: StateRecord, target: RoutingState) -> tuple[str, str] | None:
+    """(drain source, drain target) for an allowed transition, None if not allowed.
+
+    Source and target are equal when nothing has to drain (fencing, or
+    returning to the region that was writing before the fence).
+    """
+    primary, secondary = regions()
+    if current.state is RoutingState.ACTIVE and target is RoutingState.FENCED:
+        return primary, primary
+    if current.state is RoutingState.FAILOVER and target is RoutingState.FENCED:
+        return secondary, secondary
+    if current.state is RoutingState.FENCED and target in (
+        RoutingState.ACTIVE,
+        RoutingState.FAILOVER,
+    ):
+        source = current.fenced_from or primary
+        return source, target.writable_region() or primary
+    return None
+
+
+def _describe_routes(current: StateRecord) -> str:
+    allowed = [s.value for s in RoutingState if transition_route(current, s)]
+    return ", ".join(allowed)
+
+
+def routing_state_current() -> StateRecord:
+    """The newest state record either replica holds; TransitionRefused (503) if none answers."""
+    replicas = routing_replicas_read()
+    newest = replicas.newest()
+    if newest is None:
+        raise _nobody_answered(replicas)
+    return state_record_from_item(newest)
+
+
+def _nobody_answered(replicas: Replicas) -> TransitionRefused:
+    return TransitionRefused(
+        "region_unavailable",
+        "No region answered with the routing state: "
+        + "; ".join(replicas.errors.values() or ["run `python manage.py mra_bootstrap`"]),
+        status=503,
+    )
+
+
+def routing_state_transition(
+    *,
+    target: RoutingState,
+    expected_version: int,
+    actor: str,
+    reason: str,
+    force: bool = False,
+    via_region: str | None = None,
+) -> TransitionResult:
+    """Move the state to `target` if it is still at `expected_version`; audit either way.
+
+    Raises TransitionRefused: version_conflict, invalid_transition,
+    not_drained (409) or region_unavailable (503).
+    """
+    attempt = _Attempt(
+        target=target,
+        expected_version=expected_version,
+        actor=actor,
+        reason=reason,
+        force=force,
+        via_region=via_region or settings.MRA_REGION,
+    )
+    try:
+        result = attempt.run()
+    except TransitionRefused as refusal:
+        attempt.audit(outcome="refused", refusal=refusal)
+        raise
+    attempt.audit(outcome="changed", result=result)
+    return result
+
+
+@dataclass
+class _Attempt:
+    target: RoutingState
+    expected_version: int
+    actor: str
+    reason: str
+    force: bool
+    via_region: str
+    current: StateRecord | None = None
+    lag_seconds: float | None = None
+
+    def run(self) -> TransitionResult:
+        replicas = routing_replicas_read()
+        newest = replicas.newest()
+        if newest is None:
+            raise _nobody_answered(replicas)
+        current = self.current = state_record_from_item(newest)
+        authority = current.writer_region
+        if authority in replicas.errors:
+            if not self.force:
+                raise TransitionRefused(
+                    "region_unavailable",
+                    f"{authority} is writing (or was, before the fence) and did not answer, so "
+                    "nobody can tell whether it still commits writes. Check it, or force the "
+                    f"transition to go ahead without it. ({replicas.errors[authority]})",
+                    status=503,
+                )
+            authority = other_region(authority)
+        if self.expected_version != current.version:
+            raise TransitionRefused(
+                "version_conflict",
+                f"The state changed meanwhile: it is {current.state.value} at version "
+                f"{current.version}, not version {self.expected_version}. Reload and decide again.",
+            )
+        route = transition_route(current, self.target)
+        if route is None:
+            raise TransitionRefused(
+                "invalid_transition",
+                f"{current.state.value} → {self.target.value} is not an allowed transition; "
+                f"from {current.state.value} the state may move to: {_describe_routes(current)}.",
+            )
+        source, drain_target = route
+        drain = at_risk = None
+        if source != drain_target:
+            drain = drain_check(source=source, target=drain_target, fenced_at=current.fenced_at)
+            self.lag_seconds = drain.lag_seconds
+            if not drain.drained:
+                if not self.force:
+                    raise TransitionRefused(
+                        "not_drained",
+                        drain.summary() + ". Wait for the drain, or force the transition "
+                        "and accept losing what has not replicated.",
+                    )
+                at_risk = writes_at_risk(source=source, target=drain_target)
+        else:
+            self.lag_seconds = canary_lag(region=other_region(source)).age_seconds()
+        record, unreached = self._write(current, authority, replicas)
+        clear_state_cache()
+        return TransitionResult(
+            record=record,
+            previous=current,
+            forced=self.force,
+            unreached=unreached,
+            drain=drain,
+            at_risk=at_risk,
+        )
+
+    def _write(
+        self, current: StateRecord, authority: str, replicas: Replicas
+    ) -> tuple[StateRecord, list[str]]:
+        stamp = write_stamp(authority)
+        item: dict[str, Any] = {
+            "app_id": settings.MRA_APP_ID,
+            "state": self.target.value,
+            "version": current.version + 1,
+            "updated_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "updated_by": self.actor,
+            "reason": self.reason,
+            **stamp,
+        }
+        if self.target is RoutingState.FENCED:
+            item["fenced_from"] = current.writer_region
+            item["fenced_at"] = stamp["mra_written_at"]
+        try:
+            with aws_call(authority, "change routing state"):
+                dynamodb_table(authority, table_name("state")).put_item(
+                    Item=item,
+                    ConditionExpression="version = :expected AND #state = :from",
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues={
+                        ":expected": current.version,
+                        ":from": current.state.value,
+                    },
+                )
+        except ConditionFailed as exc:
+            raise TransitionRefused(
+                "version_conflict",
+                f"Another change to the routing state won the race in {authority}: version "
+                f"{current.version} is no longer current. Reload and decide again.",
+            ) from exc
+        except RegionUnavailable as exc:
+            raise TransitionRefused(
+                "region_unavailable",
+                f"{authority} did not answer while the state was being changed; nothing changed "
+                f"there. Try again. ({exc})",
+                status=503,
+            ) from exc
+        unreached = [r for r in replicas.errors if r != authority]
+        for region in regions():
+            if region == authority or region in replicas.errors:
+                continue
+            try:
+                replica_catch_up_put(region=region, item={**item, "mra_region": region})
+            except ConditionFailed:
+                if replica_holds_at_least(region=region, version=current.version + 1):
+                    continue
+                unreached.append(region)
+            except AwsError:
+                unreached.append(region)
+        return state_record_from_item(item), unreached
+
+    def audit(
+        self,
+        *,
+        outcome: str,
+        result: TransitionResult | None = None,
+        refusal: TransitionRefused | None = None,
+    ) -> None:
+        current = result.previous if result else self.current
+        details: dict[str, Any] = {}
+        if result:
+            details["version"] = result.record.version
+            details["unreached_regions"] = result.unreached
+            if result.drain:
+                details["drain"] = result.drain.summary()
+            if result.at_risk:
+                details["at_risk"] = result.at_risk.summary()
+                details["at_risk_writes"] = result.at_risk.writes
+        if refusal:
+            details["error"] = refusal.code
+            details["detail"] = refusal.detail
+        audit_transition_record(
+            actor=self.actor,
+            via_region=self.via_region,
+            outcome=outcome,
+            from_state=current.state.value if current else "",
+            to_state=self.target.value,
+            expected_version=self.expected_version,
+            reason=self.reason,
+            forced=self.force,
+            lag_seconds=self.lag_seconds,
+            details=details,
+        )
