@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.dispatch import Signal
 
-from mra_site.aws.clients import aws_call, client, dynamodb_table, regions
-from mra_site.aws.dynamodb import write_stamp
-from mra_site.aws.errors import AwsError, ResourceMissing
+from mra_site.aws.clients import regions
+from mra_site.aws.dynamodb import item_get, item_put, write_stamp
+from mra_site.aws.errors import AwsError
+from mra_site.aws.s3 import object_get, object_put
 from mra_site.resources import media_bucket, table_name
 
 logger = logging.getLogger(__name__)
@@ -83,33 +84,37 @@ def heartbeat_write(*, region: str, seq: int) -> Heartbeat:
     body = json.dumps(
         {"seq": beat.seq, "written_at": beat.written_at, "source_region": region}
     ).encode()
-    with aws_call(region, "write canary heartbeat"):
-        dynamodb_table(region, table_name("canary")).put_item(
-            Item={
-                "app_id": settings.MRA_APP_ID,
-                "seq": seq,
-                "written_at": beat.written_at,
-                "source_region": region,
-                **stamp,
-            }
-        )
-        client("s3", region).put_object(
-            Bucket=media_bucket(region),
-            Key=HEARTBEAT_KEY,
-            Body=body,
-            ContentType="application/json",
-            Metadata={"mra-written-at": str(beat.written_at), "mra-region": region},
-        )
+    item_put(
+        region=region,
+        table=table_name("canary"),
+        item={
+            "app_id": settings.MRA_APP_ID,
+            "seq": seq,
+            "written_at": beat.written_at,
+            "source_region": region,
+            **stamp,
+        },
+        action="write canary heartbeat",
+    )
+    object_put(
+        region=region,
+        bucket=media_bucket(region),
+        key=HEARTBEAT_KEY,
+        body=body,
+        content_type="application/json",
+        metadata={"mra-written-at": str(beat.written_at), "mra-region": region},
+    )
     return beat
 
 
 def heartbeat_in_table(*, region: str) -> Heartbeat | None:
-    with aws_call(region, "read canary heartbeat"):
-        item = (
-            dynamodb_table(region, table_name("canary"))
-            .get_item(Key={"app_id": settings.MRA_APP_ID}, ConsistentRead=True)
-            .get("Item")
-        )
+    item = item_get(
+        region=region,
+        table=table_name("canary"),
+        key={"app_id": settings.MRA_APP_ID},
+        consistent=True,
+        action="read canary heartbeat",
+    )
     if not item:
         return None
     return Heartbeat(
@@ -120,14 +125,10 @@ def heartbeat_in_table(*, region: str) -> Heartbeat | None:
 
 
 def heartbeat_in_bucket(*, region: str) -> Heartbeat | None:
-    try:
-        with aws_call(region, "read canary heartbeat object"):
-            body = client("s3", region).get_object(Bucket=media_bucket(region), Key=HEARTBEAT_KEY)
-            data = json.loads(body["Body"].read())
-    except ResourceMissing as exc:
-        if exc.aws_code in ("NoSuchKey", "404", "NotFound"):
-            return None
-        raise
+    stored = object_get(region=region, bucket=media_bucket(region), key=HEARTBEAT_KEY)
+    if stored is None:
+        return None
+    data = json.loads(stored.body)
     return Heartbeat(
         seq=int(data["seq"]),
         written_at=int(data["written_at"]),

@@ -18,7 +18,8 @@ from typing import Any
 from django.conf import settings
 
 from mra_site.aws import cloudwatch
-from mra_site.aws.clients import aws_call, dynamodb_table, is_emulated
+from mra_site.aws.clients import is_emulated
+from mra_site.aws.dynamodb import Attr, items_scan
 from mra_site.aws.errors import AwsError
 from mra_site.resources import TABLES, media_bucket, table_name
 
@@ -148,25 +149,16 @@ def writes_at_risk(*, source: str, target: str) -> AtRisk:
             "may be missing there",
         )
     note = f"writes made in {source} after {_fmt_us(since)} may be missing in {target}"
-    keys: list[str] = []
-    complete = True
     try:
-        table = dynamodb_table(source, table_name("photos"))
-        kwargs: dict[str, Any] = {
-            "FilterExpression": "mra_written_at > :since AND mra_region = :source",
-            "ExpressionAttributeValues": {":since": since, ":source": source},
-            "ProjectionExpression": "pk, sk",
-        }
-        with aws_call(source, "list writes at risk"):
-            while True:
-                page = table.scan(**kwargs)
-                keys += [f"{item['pk']} {item['sk']}" for item in page.get("Items", [])]
-                if len(keys) >= AT_RISK_LIMIT:
-                    keys, complete = keys[:AT_RISK_LIMIT], False
-                    break
-                if "LastEvaluatedKey" not in page:
-                    break
-                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items, complete = items_scan(
+            region=source,
+            table=table_name("photos"),
+            where=Attr("mra_written_at").gt(since) & Attr("mra_region").eq(source),
+            attributes=("pk", "sk"),
+            limit=AT_RISK_LIMIT,
+            action="list writes at risk",
+        )
     except AwsError as exc:
         return AtRisk(source, target, since, [], False, f"{note} ({source} did not answer: {exc})")
+    keys = [f"{item['pk']} {item['sk']}" for item in items]
     return AtRisk(source, target, since, keys, complete, note)

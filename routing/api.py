@@ -10,10 +10,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsOperator
-from mra_site.aws.errors import ResourceMissing
+from mra_site.api import InputSerializer
 from replication.drain import AtRisk
 
-from .selectors import routing_history_list, routing_state_get, routing_state_public
+from .selectors import (
+    HISTORY_DEFAULT_LIMIT,
+    HISTORY_MAX_LIMIT,
+    routing_history_list,
+    routing_state_get,
+    routing_state_public,
+)
 from .states import RoutingState
 from .transitions import REASON_MAX_LENGTH, routing_state_transition
 
@@ -21,11 +27,22 @@ from .transitions import REASON_MAX_LENGTH, routing_state_transition
 STATE_CACHE_CONTROL = "public, max-age=1"
 
 
-class TransitionSerializer(serializers.Serializer):
+class TransitionSerializer(InputSerializer):
     state = serializers.ChoiceField(choices=[s.value for s in RoutingState])
     expected_version = serializers.IntegerField(min_value=1)
     reason = serializers.CharField(max_length=REASON_MAX_LENGTH)
     force = serializers.BooleanField(default=False)
+
+
+class HistoryQuery(InputSerializer):
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=HISTORY_MAX_LIMIT,
+        default=HISTORY_DEFAULT_LIMIT,
+        help_text=f"1 to {HISTORY_MAX_LIMIT}, default {HISTORY_DEFAULT_LIMIT}",
+    )
+
+    error_codes = {"limit": "invalid_limit"}
 
 
 class RegionSerializer(serializers.Serializer):
@@ -120,14 +137,7 @@ class StateAPI(APIView):
         summary="The routing state, from this region's replica",
     )
     def get(self, request: Request) -> Response:
-        try:
-            record = routing_state_get(region=settings.MRA_REGION)
-        except ResourceMissing as exc:
-            return Response(
-                {"error": "state_missing", "detail": str(exc)},
-                status=503,
-                headers={"Retry-After": "5"},
-            )
+        record = routing_state_get(region=settings.MRA_REGION)
         response = Response(routing_state_public(record=record, serving_region=settings.MRA_REGION))
         response["Cache-Control"] = STATE_CACHE_CONTROL
         # The other region's pages fall back to this answer when their own
@@ -151,9 +161,7 @@ class StateAPI(APIView):
         summary="Change the routing state (operators)",
     )
     def post(self, request: Request) -> Response:
-        serializer = TransitionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = TransitionSerializer.parse(request.data)
         result = routing_state_transition(
             target=RoutingState(data["state"]),
             expected_version=data["expected_version"],
@@ -191,12 +199,12 @@ class StateHistoryAPI(APIView):
     permission_classes = [IsOperator]
 
     @extend_schema(
-        responses={200: HISTORY, 401: ERROR, 403: ERROR},
+        parameters=[HistoryQuery],
+        responses={200: HISTORY, 400: ERROR, 401: ERROR, 403: ERROR},
         summary="Routing changes and refused attempts, newest first (operators)",
     )
     def get(self, request: Request) -> Response:
-        try:
-            limit = max(1, min(200, int(request.query_params.get("limit", 50))))
-        except ValueError:
-            limit = 50
-        return Response({"results": routing_history_list(region=settings.MRA_REGION, limit=limit)})
+        query = HistoryQuery.parse(request.query_params)
+        return Response(
+            {"results": routing_history_list(region=settings.MRA_REGION, limit=query["limit"])}
+        )

@@ -9,8 +9,8 @@ from typing import Any
 
 from django.conf import settings
 
-from mra_site.aws.clients import aws_call, dynamodb_table, regions
-from mra_site.aws.dynamodb import write_stamp
+from mra_site.aws.clients import regions
+from mra_site.aws.dynamodb import item_put, write_stamp
 from mra_site.aws.errors import AwsError
 from mra_site.resources import table_name
 
@@ -80,9 +80,11 @@ def _audit_put(event: dict[str, Any]) -> None:
     }
     for region in regions():
         try:
-            with aws_call(region, "write routing audit event"):
-                dynamodb_table(region, table_name("audit")).put_item(
-                    Item={**event, **write_stamp(region), "mra_written_at": now_us}
-                )
+            item_put(
+                region=region,
+                table=table_name("audit"),
+                item={**event, **write_stamp(region), "mra_written_at": now_us},
+                action="write routing audit event",
+            )
         except AwsError:
             continue

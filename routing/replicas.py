@@ -12,7 +12,8 @@ stale replica can let it take writes.
 from dataclasses import dataclass
 from typing import Any
 
-from mra_site.aws.clients import aws_call, dynamodb_table, regions
+from mra_site.aws.clients import regions
+from mra_site.aws.dynamodb import Attr, item_put
 from mra_site.aws.errors import AwsError
 from mra_site.resources import table_name
 
@@ -73,12 +74,13 @@ def routing_writer_region() -> str | None:
 
 def replica_catch_up_put(*, region: str, item: dict[str, Any]) -> None:
     """Write `item` into `region`'s replica unless it already holds that version or newer."""
-    with aws_call(region, "update routing state replica"):
-        dynamodb_table(region, table_name("state")).put_item(
-            Item=item,
-            ConditionExpression="attribute_not_exists(app_id) OR version < :version",
-            ExpressionAttributeValues={":version": item["version"]},
-        )
+    item_put(
+        region=region,
+        table=table_name("state"),
+        item=item,
+        condition=Attr("app_id").not_exists() | Attr("version").lt(item["version"]),
+        action="update routing state replica",
+    )
 
 
 def replica_holds_at_least(*, region: str, version: int) -> bool:
@@ -86,4 +88,4 @@ def replica_holds_at_least(*, region: str, version: int) -> bool:
         item = state_item_read(region=region)
     except AwsError:
         return False
-    return bool(item) and int(item["version"]) >= version
+    return item is not None and int(item["version"]) >= version

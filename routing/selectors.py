@@ -58,15 +58,25 @@ def routing_state_get(*, region: str, max_age: float | None = None) -> StateReco
         return cached[1]
     item = state_item_read(region=region)
     if not item:
-        raise ResourceMissing(
-            f"no routing state for {settings.MRA_APP_ID!r} in {region}: "
-            "run `python manage.py mra_bootstrap`",
-            region=region,
-        )
+        raise StateMissing(region=region)
     record = state_record_from_item(item)
     with _cache_lock:
         _cache[region] = (time.monotonic(), record)
     return record
+
+
+class StateMissing(ResourceMissing):
+    """The region has no routing state record (not bootstrapped): 503, naming the fix."""
+
+    code = "state_missing"
+
+    def __init__(self, *, region: str) -> None:
+        message = (
+            f"no routing state for {settings.MRA_APP_ID!r} in {region}: "
+            "run `python manage.py mra_bootstrap`"
+        )
+        super().__init__(message, region=region)
+        self.detail = message
 
 
 def state_item_read(*, region: str) -> dict[str, Any] | None:
@@ -119,7 +129,13 @@ def routing_state_public(*, record: StateRecord, serving_region: str) -> dict[st
     }
 
 
-def routing_history_list(*, region: str, limit: int = 50) -> list[dict[str, Any]]:
+HISTORY_DEFAULT_LIMIT = 50
+HISTORY_MAX_LIMIT = 200
+
+
+def routing_history_list(
+    *, region: str, limit: int = HISTORY_DEFAULT_LIMIT
+) -> list[dict[str, Any]]:
     """Audit events from `region`'s replica, newest first."""
     items = items_query(
         region=region,

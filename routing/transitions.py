@@ -26,8 +26,8 @@ from typing import Any
 
 from django.conf import settings
 
-from mra_site.aws.clients import aws_call, dynamodb_table, other_region, regions
-from mra_site.aws.dynamodb import write_stamp
+from mra_site.aws.clients import other_region, regions
+from mra_site.aws.dynamodb import Attr, item_put, write_stamp
 from mra_site.aws.errors import AwsError, ConditionFailed, RegionUnavailable
 from mra_site.errors import ApplicationError
 from mra_site.resources import table_name
@@ -220,16 +220,14 @@ class _Attempt:
             item["fenced_from"] = current.writer_region
             item["fenced_at"] = stamp["mra_written_at"]
         try:
-            with aws_call(authority, "change routing state"):
-                dynamodb_table(authority, table_name("state")).put_item(
-                    Item=item,
-                    ConditionExpression="version = :expected AND #state = :from",
-                    ExpressionAttributeNames={"#state": "state"},
-                    ExpressionAttributeValues={
-                        ":expected": current.version,
-                        ":from": current.state.value,
-                    },
-                )
+            item_put(
+                region=authority,
+                table=table_name("state"),
+                item=item,
+                condition=Attr("version").eq(current.version)
+                & Attr("state").eq(current.state.value),
+                action="change routing state",
+            )
         except ConditionFailed as exc:
             raise TransitionRefused(
                 "version_conflict",

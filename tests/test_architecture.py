@@ -9,7 +9,8 @@ The allowed direction, from top to bottom (an app may import the ones below it):
     accounts
     mra_site    (the foundation: AWS layer, errors, polling, resources)
 
-mra_site's composition root (settings, URLs, WSGI, scheduled entry points)
+mra_site's composition root (settings, URLs, WSGI, scheduled entry points, the
+context processors that gather every app's page texts)
 wires the apps together and may import any of them; it is its own node
 (`mra_site:project`) in the graph, so it cannot hide a circle.
 """
@@ -20,7 +21,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ("mra_site", "accounts", "photos", "routing", "replication")
-PROJECT_MODULES = ("mra_site.settings", "mra_site.urls", "mra_site.wsgi", "mra_site.scheduled")
+PROJECT_MODULES = (
+    "mra_site.settings",
+    "mra_site.urls",
+    "mra_site.wsgi",
+    "mra_site.scheduled",
+    "mra_site.context_processors",
+)
 
 
 def _module_name(path: Path) -> str:

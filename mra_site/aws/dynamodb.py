@@ -43,6 +43,7 @@ __all__ = [
     "region_ping",
     "items_put_batch",
     "items_query",
+    "items_scan",
     "replica_delete_if_older",
     "replica_put",
     "replica_put_if_newer",
@@ -154,6 +155,34 @@ def items_query(
     with aws_call(region, action or f"query {table}"):
         response = dynamodb_table(region, table).query(**kwargs)
     return response.get("Items", [])
+
+
+def items_scan(
+    *,
+    region: str,
+    table: str,
+    where: ConditionBase,
+    attributes: Sequence[str] = (),
+    limit: int,
+    action: str = "",
+) -> tuple[list[Item], bool]:
+    """Up to `limit` items matching `where`, reading the whole table page by page;
+    and whether that was all of them. For rare operator work, never a request path."""
+    kwargs: dict[str, Any] = {"FilterExpression": where}
+    if attributes:
+        names = {f"#p{i}": name for i, name in enumerate(attributes)}
+        kwargs["ProjectionExpression"] = ", ".join(names)
+        kwargs["ExpressionAttributeNames"] = names
+    found: list[Item] = []
+    with aws_call(region, action or f"scan {table}"):
+        while True:
+            page = dynamodb_table(region, table).scan(**kwargs)
+            found += page.get("Items", [])
+            if len(found) >= limit:
+                return found[:limit], len(found) == limit and "LastEvaluatedKey" not in page
+            if "LastEvaluatedKey" not in page:
+                return found, True
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 @dataclass(frozen=True)
