@@ -26,8 +26,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from devstack.stack import local_stack  # noqa: E402
 from replication.drill.runner import DrillReport, local_drill  # noqa: E402
-from tests.support.stack import local_stack  # noqa: E402
 
 
 def run(kind: str, stack, *, writers: int, duration: float) -> DrillReport:

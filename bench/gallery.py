@@ -34,13 +34,13 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
+from devstack.processes import Emulator  # noqa: E402
 from mra_site.aws.clients import _build, _options, clear_client_cache, client  # noqa: E402
 from mra_site.aws.dynamodb import write_stamp  # noqa: E402
 from mra_site.bootstrap import bootstrap_region  # noqa: E402
 from mra_site.resources import table_name  # noqa: E402
 from photos.records import Photo, media_keys, new_id, photo_item  # noqa: E402
 from photos.selectors import photos_table  # noqa: E402
-from tests.support.processes import Emulator  # noqa: E402
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 

@@ -2,7 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.conftest import PRIMARY, SECONDARY
-from tests.support.tokens import claims_for, sign
+from tests.tokens import claims_for, sign
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from devstack.stack import LocalStack, local_stack
 from replication.drill.runner import Drill, local_drill
 from tests.conftest import PRIMARY, SECONDARY
-from tests.support.stack import LocalStack, local_stack
 
 pytestmark = pytest.mark.drill
 
