@@ -9,7 +9,7 @@ from devstack.stack import LocalStack, local_stack
 from replication.drill.runner import Drill, local_drill
 from tests.conftest import PRIMARY, SECONDARY
 
-pytestmark = pytest.mark.drill
+pytestmark = [pytest.mark.drill, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
