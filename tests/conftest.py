@@ -105,6 +105,16 @@ def aws(emulators, request) -> Iterator[dict[str, Emulator]]:
 
 
 @pytest.fixture
+def reset_after(aws) -> Iterator[None]:
+    """For a test that creates resources beyond the project's own (a
+    CloudFormation stack): both emulators are reset after it, and `aws`
+    bootstraps them again."""
+    yield
+    for emulator in aws.values():
+        emulator.reset()
+
+
+@pytest.fixture
 def fresh_streams() -> None:
     """Ask `aws` for tables whose streams hold only this test's records."""
 
