@@ -4,6 +4,7 @@ asks for `aws` gets them with empty tables, bucket, queues and pools."""
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -94,11 +95,19 @@ def aws(emulators, request) -> Iterator[dict[str, Emulator]]:
     """
     _provisioned(emulators)
     fresh_streams = "fresh_streams" in request.fixturenames
-    for region in emulators:
-        region_data_restore(region=region, baseline=_baseline[region], fresh_streams=fresh_streams)
+    # Each region is its own process: empty both at once.
+    with ThreadPoolExecutor(max_workers=len(emulators)) as pool:
+        list(
+            pool.map(
+                lambda region: region_data_restore(
+                    region=region, baseline=_baseline[region], fresh_streams=fresh_streams
+                ),
+                emulators,
+            )
+        )
     _clear_caches()
     yield emulators
-    if _provisioned(emulators):
+    if _provisioned(emulators) and "sites" in request.fixturenames:
         # Site processes that saw the region down wait out their cooldown
         # before asking it again.
         time.sleep(settings.MRA_AWS_REGION_COOLDOWN)
