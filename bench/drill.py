@@ -26,9 +26,9 @@ import django  # noqa: E402
 
 django.setup()
 
+from devstack.stack import local_stack  # noqa: E402
 from replication.drill.runner import DrillReport  # noqa: E402
 from routing.drill import local_drill  # noqa: E402
-from tests.support.stack import local_stack  # noqa: E402
 
 
 def run(kind: str, stack, *, writers: int, duration: float) -> DrillReport:

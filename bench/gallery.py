@@ -34,12 +34,12 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 
+from devstack.processes import Emulator  # noqa: E402
 from mra_site.aws.clients import clear_client_cache, client, dynamodb_resource  # noqa: E402
 from mra_site.aws.dynamodb import items_put_batch, write_stamp  # noqa: E402
 from mra_site.bootstrap import bootstrap_region  # noqa: E402
 from mra_site.resources import table_name  # noqa: E402
 from photos.records import Photo, media_keys, new_id, photo_item  # noqa: E402
-from tests.support.processes import Emulator  # noqa: E402
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 

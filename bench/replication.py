@@ -38,16 +38,16 @@ django.setup()
 
 from django.test import override_settings  # noqa: E402
 
+from devstack.processes import Emulator, Replicator  # noqa: E402
 from mra_site.aws import s3  # noqa: E402
 from mra_site.aws.clients import clear_client_cache, client, dynamodb_table  # noqa: E402
 from mra_site.aws.dynamodb import item_put, write_stamp  # noqa: E402
 from mra_site.bootstrap import bootstrap_region  # noqa: E402
+from mra_site.polling import poll  # noqa: E402
 from mra_site.resources import media_bucket, table_name  # noqa: E402
 from replication.controls import replication_pause, replication_resume  # noqa: E402
 from replication.directions import direction_parse  # noqa: E402
 from replication.status import replication_status_get  # noqa: E402
-from tests.replication.conftest import Replicator  # noqa: E402
-from tests.support.processes import Emulator  # noqa: E402
 
 PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 DIRECTION = f"{PRIMARY}-to-{SECONDARY}"
@@ -98,14 +98,6 @@ def paced(rate: float, seconds: float, write) -> int:
     return count
 
 
-def wait_for(check, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{what}: not within {timeout}s")
-        time.sleep(0.5)
-
-
 def lag_of(dataset: str) -> dict:
     stats = replication_status_get()["directions"][DIRECTION]["datasets"][dataset]
     return {k: stats[k] for k in ("lag_p50_seconds", "lag_p99_seconds", "lag_samples")}
@@ -116,7 +108,7 @@ def wait_settled(dataset: str, expected: int) -> None:
         stats = replication_status_get()["directions"][DIRECTION]["datasets"][dataset]
         return stats["lag_samples"] >= expected and stats["pending"] == 0
 
-    wait_for(settled, 120, f"{dataset} lag samples")
+    poll(settled, timeout=120, what=f"{dataset} lag samples", interval=0.5)
 
 
 def lag_phases(
@@ -132,7 +124,12 @@ def lag_phases(
             if kind == "metadata":
                 keys = [f"BENCH#{run}#{i}" for i in range(int(rate * seconds))]
                 written = paced(rate, seconds, lambda i, keys=keys: put_item(PRIMARY, keys[i]))
-                wait_for(lambda k=keys: len(item_present(SECONDARY, k)) == len(k), 120, run)
+                poll(
+                    lambda k=keys: len(item_present(SECONDARY, k)) == len(k),
+                    timeout=120,
+                    what=run,
+                    interval=0.5,
+                )
                 wait_settled("photos", written)
                 lag = lag_of("photos")
             else:
@@ -140,7 +137,12 @@ def lag_phases(
                 written = paced(
                     rate, seconds, lambda i, p=prefix: put_object(PRIMARY, f"{p}{i}.jpg", body)
                 )
-                wait_for(lambda p=prefix, n=written: objects_present(SECONDARY, p) == n, 120, run)
+                poll(
+                    lambda p=prefix, n=written: objects_present(SECONDARY, p) == n,
+                    timeout=120,
+                    what=run,
+                    interval=0.5,
+                )
                 wait_settled("media", written)
                 lag = lag_of("media")
             rows.append({"kind": kind, "rate": rate, "writes": written, **lag})
@@ -166,8 +168,18 @@ def throughput(backlog: int) -> dict:
 
     started = time.monotonic()
     replication_resume(direction=direction)
-    wait_for(lambda: len(item_present(SECONDARY, keys)) == backlog, 300, "backlog items")
-    wait_for(lambda: objects_present(SECONDARY, f"bench/{run}/") == media, 300, "backlog media")
+    poll(
+        lambda: len(item_present(SECONDARY, keys)) == backlog,
+        timeout=300,
+        what="backlog items",
+        interval=0.5,
+    )
+    poll(
+        lambda: objects_present(SECONDARY, f"bench/{run}/") == media,
+        timeout=300,
+        what="backlog media",
+        interval=0.5,
+    )
     replicator_seconds = time.monotonic() - started
 
     started = time.monotonic()

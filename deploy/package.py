@@ -45,6 +45,8 @@ FORBIDDEN = (
     "honcho",
     "tests",
     "bench",
+    "devstack",
+    "psutil",
 )
 
 

@@ -1,18 +1,21 @@
 """Two emulated AWS regions (and, for end-to-end tests, two regional sites),
-started once per test session on free ports; clean resources for every test."""
+started and bootstrapped once per test session on free ports; every test that
+asks for `aws` gets them with empty tables, bucket, queues and pools."""
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import override_settings
 
+from devstack.data import Items, region_data_restore, tables_snapshot
+from devstack.processes import Emulator, Site
 from mra_site.aws.clients import clear_client_cache, region_breaker
 from mra_site.aws.cognito import clear_pool_cache
 from mra_site.bootstrap import bootstrap_region
-from tests.support.processes import Emulator, Site
 
 PRIMARY = "us-east-1"
 SECONDARY = "us-west-2"
@@ -42,7 +45,7 @@ def _clear_caches() -> None:
 
 @pytest.fixture(scope="session")
 def emulators(log_dir) -> Iterator[dict[str, Emulator]]:
-    """{region: Emulator}; the Django settings of this process point at them."""
+    """{region: Emulator}, running; the Django settings of this process point at them."""
     regions = {region: Emulator(region, log_dir) for region in (PRIMARY, SECONDARY)}
     for emulator in regions.values():
         emulator.start()
@@ -61,26 +64,68 @@ def emulators(log_dir) -> Iterator[dict[str, Emulator]]:
         emulator.stop()
 
 
-@pytest.fixture
-def aws(emulators) -> Iterator[dict[str, Emulator]]:
-    """Both regions reset and bootstrapped without demo data."""
-    for emulator in emulators.values():
-        if emulator.proc is None:
-            emulator.start()
-        emulator.reset()
-    _clear_caches()
-    for region in emulators:
-        bootstrap_region(region=region, demo=False)
-    yield emulators
+# The generation of each emulator that was bootstrapped last, and what the
+# first bootstrap of each region wrote (a later one may copy a test's state
+# from its peer).
+_bootstrapped: dict[str, int] = {}
+_baseline: dict[str, Items] = {}
+
+
+def _provisioned(emulators: dict[str, Emulator]) -> bool:
+    """Start a stopped emulator and bootstrap a wiped one; True when one was stopped."""
     restarted = False
-    for emulator in emulators.values():
-        if emulator.proc is None:
+    for region, emulator in emulators.items():
+        if not emulator.running:
             emulator.start()
             restarted = True
-    if restarted:
+        if _bootstrapped.get(region) != emulator.generation:
+            _clear_caches()
+            bootstrap_region(region=region, demo=False)
+            _bootstrapped[region] = emulator.generation
+            _baseline.setdefault(region, tables_snapshot(region=region))
+    return restarted
+
+
+@pytest.fixture
+def aws(emulators, request) -> Iterator[dict[str, Emulator]]:
+    """Both regions bootstrapped without demo data, their data emptied.
+
+    A test that reads the tables' streams from their start (the replicator,
+    `fresh_streams`) gets new tables, hence new streams, instead.
+    """
+    _provisioned(emulators)
+    fresh_streams = "fresh_streams" in request.fixturenames
+    # Each region is its own process: empty both at once.
+    with ThreadPoolExecutor(max_workers=len(emulators)) as pool:
+        list(
+            pool.map(
+                lambda region: region_data_restore(
+                    region=region, baseline=_baseline[region], fresh_streams=fresh_streams
+                ),
+                emulators,
+            )
+        )
+    _clear_caches()
+    yield emulators
+    if _provisioned(emulators) and "sites" in request.fixturenames:
         # Site processes that saw the region down wait out their cooldown
         # before asking it again.
         time.sleep(settings.MRA_AWS_REGION_COOLDOWN)
+
+
+@pytest.fixture
+def reset_after(aws) -> Iterator[None]:
+    """For a test that creates resources beyond the project's own (a
+    CloudFormation stack): both emulators are reset after it, and `aws`
+    bootstraps them again."""
+    yield
+    for emulator in aws.values():
+        emulator.reset()
+
+
+@pytest.fixture
+def fresh_streams() -> None:
+    """Ask `aws` for tables whose streams hold only this test's records."""
 
 
 @pytest.fixture

@@ -1,12 +1,13 @@
 """The drill's view of the stack: the public HTTP API of each regional site, nothing else."""
 
 import io
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from PIL import Image
+
+from mra_site.polling import poll
 
 REQUEST_TIMEOUT = 3.0
 
@@ -89,12 +90,15 @@ class Stack:
         raise StackUnavailable("no region answers GET /api/state: is the local stack running?")
 
     def wait_ready(self, region: str, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.request("GET", region, "/readyz").ok:
-                return True
-            time.sleep(0.25)
-        return False
+        try:
+            return poll(
+                lambda: self.request("GET", region, "/readyz").ok,
+                timeout=timeout,
+                what=f"{region} ready",
+                interval=0.25,
+            )
+        except TimeoutError:
+            return False
 
     def photo_ids(self, region: str, ids: set[str]) -> set[str]:
         """Which of `ids` the region holds."""

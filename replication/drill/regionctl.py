@@ -8,14 +8,12 @@ it back. Freezing instead of killing also keeps honcho, which stops the whole
 stack when one of its processes exits, out of the way.
 """
 
-import contextlib
-import os
-import signal
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-_LISTEN = "0A"
+if TYPE_CHECKING:
+    import psutil
 
 
 @dataclass(frozen=True)
@@ -24,51 +22,43 @@ class RegionProcesses:
     pids: tuple[int, ...]
 
     def freeze(self) -> None:
-        for pid in self.pids:
-            _signal(pid, signal.SIGSTOP)
+        for process in self._processes():
+            process.suspend()
 
     def thaw(self) -> None:
+        for process in self._processes():
+            process.resume()
+
+    def _processes(self) -> list["psutil.Process"]:
+        import psutil
+
+        found = []
         for pid in self.pids:
-            _signal(pid, signal.SIGCONT)
-
-
-def _signal(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signum)
-
-
-def _listening_inodes(port: int) -> set[str]:
-    inodes = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            lines = Path(table).read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state == _LISTEN and int(local.rsplit(":", 1)[1], 16) == port:
-                inodes.add(inode)
-    return inodes
+            try:
+                found.append(psutil.Process(pid))
+            except psutil.NoSuchProcess:
+                continue
+        return found
 
 
 def pids_listening_on(port: int) -> set[int]:
     """Processes holding a listening socket on `port` (a gunicorn master and
     its workers all do)."""
-    inodes = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    # psutil is a development dependency: only the local stack, never Lambda,
+    # has processes of its own to freeze. Each process is asked for its own
+    # sockets because psutil.net_connections() names one holder per socket.
+    import psutil
+
     pids = set()
-    if not inodes:
-        return pids
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+    for process in psutil.process_iter():
         try:
-            for fd in (proc / "fd").iterdir():
-                if os.readlink(fd) in inodes:
-                    pids.add(int(proc.name))
-                    break
-        except OSError:
+            connections = process.net_connections(kind="tcp")
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
+        if any(
+            c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections
+        ):
+            pids.add(process.pid)
     return pids
 
 

@@ -12,7 +12,7 @@ from accounts.tokens import InvalidToken, TokenExpired, jwks_cache, verify
 from mra_site.aws import cognito
 from mra_site.aws.cognito import pool_config
 from tests.conftest import PRIMARY, SECONDARY
-from tests.support.tokens import EMULATOR_PRIVATE_JWK, claims_for, sign, unsigned
+from tests.tokens import EMULATOR_PRIVATE_JWK, claims_for, sign, unsigned
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from mra_site.aws import cognito
 from mra_site.aws.clients import client as aws_client
 from mra_site.aws.cognito import pool_config
 from tests.conftest import PRIMARY, SECONDARY
-from tests.support.tokens import claims_for, sign
+from tests.tokens import claims_for, sign
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ PARAMETERS = {
 
 
 @pytest.fixture
-def regional_stack(aws, settings):
+def regional_stack(aws, reset_after, settings):
     """Deploy the reduced regional template to the primary region; delete it after."""
     # The emulator creates the whole stack inside CreateStack; a retry after the
     # site's short read timeout would find the stack already there.

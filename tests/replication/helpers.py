@@ -9,6 +9,9 @@ from mra_site.aws.clients import client, dynamodb_table
 from mra_site.aws.dynamodb import write_stamp
 from mra_site.resources import media_bucket, table_name
 
+# Seconds within which the local replicator carries a change across.
+REPLICATED = 15
+
 
 def photo_put(region: str, photo_id: str, title: str, *, written_at: int | None = None) -> dict:
     stamp = write_stamp(region)

@@ -1,8 +1,10 @@
 import pytest
 from rest_framework.test import APIClient
 
+from mra_site.polling import poll
 from tests.conftest import PRIMARY, SECONDARY
-from tests.support.tokens import claims_for, sign
+from tests.replication.helpers import REPLICATED
+from tests.tokens import claims_for, sign
 
 
 @pytest.fixture
@@ -25,13 +27,12 @@ def test_status_requires_an_operator(aws, state_dir, api):
 
 
 def test_status_reports_each_direction_and_dataset(replicator, api):
-    from .conftest import eventually
 
     def running():
         body = api.get("/api/replication", HTTP_AUTHORIZATION=bearer(operator=True)).json()
         return body if body["running"] else None
 
-    body = eventually(running, what="a fresh status")
+    body = poll(running, what="a fresh status", timeout=REPLICATED)
     west = body["directions"][f"{SECONDARY}-to-{PRIMARY}"]
     assert set(west["datasets"]) == {"state", "audit", "canary", "photos", "media"}
     photos = west["datasets"]["photos"]

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from devstack.stack import LocalStack, local_stack
 from replication.drill.runner import Drill
 from routing.drill import local_drill
 from tests.conftest import PRIMARY, SECONDARY
-from tests.support.stack import LocalStack, local_stack
 
-pytestmark = pytest.mark.drill
+pytestmark = [pytest.mark.drill, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

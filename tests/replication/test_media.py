@@ -1,9 +1,9 @@
 from mra_site.aws.clients import client
+from mra_site.polling import poll
 from mra_site.resources import media_bucket
 from tests.conftest import PRIMARY, SECONDARY
 
-from .conftest import eventually
-from .helpers import new_id, object_get, object_put, object_versions, settle
+from .helpers import REPLICATED, new_id, object_get, object_put, object_versions, settle
 
 
 def test_objects_replicate_in_both_directions_with_type_and_metadata(replicator):
@@ -11,20 +11,35 @@ def test_objects_replicate_in_both_directions_with_type_and_metadata(replicator)
     object_put(PRIMARY, east, b"east bytes", ContentType="image/jpeg", Metadata={"owner": "alice"})
     object_put(SECONDARY, west, b"west bytes", ContentType="image/png")
 
-    copied = eventually(lambda: object_get(SECONDARY, east), what="east object in the west")
+    copied = poll(
+        lambda: object_get(SECONDARY, east), what="east object in the west", timeout=REPLICATED
+    )
     assert copied["Body"] == b"east bytes"
     assert copied["ContentType"] == "image/jpeg"
     assert copied["Metadata"]["owner"] == "alice"
     assert copied["Metadata"]["mra-replica-of"].startswith(f"{PRIMARY}:")
-    assert eventually(lambda: object_get(PRIMARY, west))["Body"] == b"west bytes"
+    assert (
+        poll(lambda: object_get(PRIMARY, west), timeout=REPLICATED, what="west object in the east")[
+            "Body"
+        ]
+        == b"west bytes"
+    )
 
 
 def test_a_new_version_replicates_and_a_replica_is_never_copied_back(replicator):
     key = f"media/{new_id()}.jpg"
     object_put(PRIMARY, key, b"v1", ContentType="image/jpeg")
-    eventually(lambda: (object_get(SECONDARY, key) or {}).get("Body") == b"v1")
+    poll(
+        lambda: (object_get(SECONDARY, key) or {}).get("Body") == b"v1",
+        timeout=REPLICATED,
+        what="v1 replicated",
+    )
     object_put(PRIMARY, key, b"v2", ContentType="image/jpeg")
-    eventually(lambda: (object_get(SECONDARY, key) or {}).get("Body") == b"v2")
+    poll(
+        lambda: (object_get(SECONDARY, key) or {}).get("Body") == b"v2",
+        timeout=REPLICATED,
+        what="v2 replicated",
+    )
     settle(1.2)
 
     versions, _ = object_versions(PRIMARY, key)
@@ -35,10 +50,10 @@ def test_a_new_version_replicates_and_a_replica_is_never_copied_back(replicator)
 def test_a_delete_replicates_as_a_delete_marker(replicator):
     key = f"media/{new_id()}.jpg"
     object_put(SECONDARY, key, b"doomed", ContentType="image/jpeg")
-    eventually(lambda: object_get(PRIMARY, key))
+    poll(lambda: object_get(PRIMARY, key), timeout=REPLICATED, what="object replicated")
     client("s3", SECONDARY).delete_object(Bucket=media_bucket(SECONDARY), Key=key)
 
-    eventually(lambda: object_get(PRIMARY, key) is None, what="delete replicated")
+    poll(lambda: object_get(PRIMARY, key) is None, what="delete replicated", timeout=REPLICATED)
     versions, markers = object_versions(PRIMARY, key)
     assert len(versions) == 1 and len(markers) == 1
     settle(1.2)

@@ -1,10 +1,11 @@
 import pytest
 
 from mra_site.aws.dynamodb import write_stamp
+from mra_site.polling import poll
 from tests.conftest import PRIMARY, SECONDARY
 
-from .conftest import eventually
 from .helpers import (
+    REPLICATED,
     new_id,
     photo_delete,
     photo_get,
@@ -19,23 +20,39 @@ def test_items_replicate_in_both_directions_with_updates_and_deletes(replicator)
     photo_put(PRIMARY, east, "from the east")
     photo_put(SECONDARY, west, "from the west")
 
-    assert eventually(lambda: photo_get(SECONDARY, east))["title"] == "from the east"
-    assert eventually(lambda: photo_get(PRIMARY, west))["title"] == "from the west"
+    assert (
+        poll(lambda: photo_get(SECONDARY, east), timeout=REPLICATED, what="east item in the west")[
+            "title"
+        ]
+        == "from the east"
+    )
+    assert (
+        poll(lambda: photo_get(PRIMARY, west), timeout=REPLICATED, what="west item in the east")[
+            "title"
+        ]
+        == "from the west"
+    )
 
     photo_put(SECONDARY, east, "renamed in the west")
-    eventually(lambda: (photo_get(PRIMARY, east) or {}).get("title") == "renamed in the west")
+    poll(
+        lambda: (photo_get(PRIMARY, east) or {}).get("title") == "renamed in the west",
+        timeout=REPLICATED,
+        what="rename replicated",
+    )
 
     photo_delete(PRIMARY, west)
-    eventually(lambda: photo_get(SECONDARY, west) is None, what="delete replicated")
+    poll(lambda: photo_get(SECONDARY, west) is None, what="delete replicated", timeout=REPLICATED)
     assert photo_get(PRIMARY, east)["mra_region"] == SECONDARY
 
 
 def test_a_replica_is_never_echoed_back(replicator):
     photo_id = new_id()
     original = photo_put(PRIMARY, photo_id, "once")
-    eventually(lambda: photo_get(SECONDARY, photo_id))
+    poll(lambda: photo_get(SECONDARY, photo_id), timeout=REPLICATED, what="item replicated")
     photo_delete(PRIMARY, photo_id)
-    eventually(lambda: photo_get(SECONDARY, photo_id) is None)
+    poll(
+        lambda: photo_get(SECONDARY, photo_id) is None, timeout=REPLICATED, what="delete replicated"
+    )
     settle()
 
     pk = f"PHOTO#{photo_id}"
@@ -54,9 +71,10 @@ def test_last_writer_wins_whatever_order_the_writes_arrive_in(replicator):
     photo_put(PRIMARY, photo_id, "older", written_at=newer - 1_000_000)
 
     for region in (PRIMARY, SECONDARY):
-        eventually(
+        poll(
             lambda region=region: (photo_get(region, photo_id) or {}).get("title") == "newer",
             what=f"newer write in {region}",
+            timeout=REPLICATED,
         )
     settle()
     assert photo_get(PRIMARY, photo_id)["title"] == "newer"
@@ -68,7 +86,7 @@ def test_a_delete_does_not_remove_a_newer_write_in_the_other_region(replicator, 
 
     photo_id = new_id()
     photo_put(PRIMARY, photo_id, "first")
-    eventually(lambda: photo_get(SECONDARY, photo_id))
+    poll(lambda: photo_get(SECONDARY, photo_id), timeout=REPLICATED, what="item replicated")
     east_to_west = direction_parse(f"{PRIMARY}-to-{SECONDARY}")
     replication_pause(direction=east_to_west)
     photo_delete(PRIMARY, photo_id)
@@ -76,8 +94,10 @@ def test_a_delete_does_not_remove_a_newer_write_in_the_other_region(replicator, 
     photo_put(SECONDARY, photo_id, "rewritten after the delete")
     replication_resume(direction=east_to_west)
 
-    eventually(
-        lambda: (photo_get(PRIMARY, photo_id) or {}).get("title") == "rewritten after the delete"
+    poll(
+        lambda: (photo_get(PRIMARY, photo_id) or {}).get("title") == "rewritten after the delete",
+        timeout=REPLICATED,
+        what="the rewrite replicated",
     )
     settle()
     assert photo_get(SECONDARY, photo_id)["title"] == "rewritten after the delete"
@@ -90,7 +110,7 @@ def test_writes_after_a_cancelled_transaction_still_replicate(replicator):
 
     first, after = new_id(), new_id()
     photo_put(PRIMARY, first, "before")
-    eventually(lambda: photo_get(SECONDARY, first))
+    poll(lambda: photo_get(SECONDARY, first), timeout=REPLICATED, what="the first write replicated")
     refused = {
         "Put": {
             "TableName": table_name("photos"),
@@ -101,4 +121,8 @@ def test_writes_after_a_cancelled_transaction_still_replicate(replicator):
     with pytest.raises(ConditionFailed):
         transact_write(region=PRIMARY, items=[refused], action="refused write")
     photo_put(PRIMARY, after, "after a refused transaction")
-    eventually(lambda: photo_get(SECONDARY, after), what="a write after the refused transaction")
+    poll(
+        lambda: photo_get(SECONDARY, after),
+        what="a write after the refused transaction",
+        timeout=REPLICATED,
+    )

@@ -2,39 +2,16 @@
 two emulated regions, the bootstrap with demo users, the replicator, the
 canary and one site per region, each a real process."""
 
-import os
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .processes import BIN, ROOT, Emulator, Process, Site
+from .processes import BIN, ROOT, Emulator, ManageCommand, Process, Site, clean_env
 
 PRIMARY = "us-east-1"
 SECONDARY = "us-west-2"
-
-
-def _clean_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("MRA_")}
-
-
-class ManageCommand(Process):
-    """A long-running `manage.py COMMAND` with the stack's environment."""
-
-    def __init__(self, name: str, args: list[str], log_dir: Path, env: dict[str, str]) -> None:
-        super().__init__(name, 0, log_dir)
-        self.args = args
-        self.base_env = env
-
-    def command(self) -> list[str]:
-        return [str(BIN / "python"), str(ROOT / "manage.py"), *self.args]
-
-    def env(self) -> dict[str, str]:
-        return {**_clean_env(), **self.base_env}
-
-    def ready(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
 
 @dataclass
@@ -69,7 +46,7 @@ def local_stack(log_dir: Path, state_dir: Path) -> Iterator[LocalStack]:
         subprocess.run(
             [str(BIN / "python"), "manage.py", "mra_bootstrap", "--demo"],
             cwd=ROOT,
-            env={**_clean_env(), **env},
+            env={**clean_env(), **env},
             check=True,
             capture_output=True,
             timeout=120,
