@@ -21,10 +21,19 @@ PRIMARY = "us-east-1"
 SECONDARY = "us-west-2"
 
 
+# Fixtures that start processes of their own for one test: such tests are `slow`.
+PROCESS_FIXTURES = {"replicator"}
+
+
 def pytest_collection_modifyitems(config, items):
+    """Browser tests use the shared sites; browser tests and tests that start a process
+    of their own (a replicator, a whole stack) form the `slow` tier with the drills."""
     for item in items:
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.usefixtures("sites"))
+            item.add_marker(pytest.mark.slow)
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -140,7 +149,14 @@ def region(settings):
 
 
 @pytest.fixture(scope="session")
-def sites(emulators, log_dir) -> Iterator[dict[str, Site]]:
+def sites_state_dir(tmp_path_factory) -> Path:
+    """The replication state directory the sites read (drill controls, replicator
+    status): the test run's own, never a running local stack's, and never one test's."""
+    return tmp_path_factory.mktemp("sites-replication-state")
+
+
+@pytest.fixture(scope="session")
+def sites(emulators, log_dir, sites_state_dir) -> Iterator[dict[str, Site]]:
     """{region: Site}: one gunicorn site per region, pointed at the emulators."""
     ports = {}
     pending = {region: Site(region, log_dir, {}) for region in emulators}
@@ -152,8 +168,7 @@ def sites(emulators, log_dir) -> Iterator[dict[str, Site]]:
         "MRA_AWS_ENDPOINTS": ",".join(f"{r}={e.url}" for r, e in emulators.items()),
         "MRA_REGION_URLS": ",".join(f"{r}={url}" for r, url in ports.items()),
         "MRA_LOG_LEVEL": "WARNING",
-        # The test run's replication state, never a running local stack's.
-        "MRA_REPLICATION_STATE_DIR": str(settings.MRA_REPLICATION_STATE_DIR),
+        "MRA_REPLICATION_STATE_DIR": str(sites_state_dir),
     }
     for site in pending.values():
         site.base_env = base_env

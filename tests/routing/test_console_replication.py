@@ -285,11 +285,14 @@ def test_both_regions_are_probed_at_once(aws, settings, state_dir):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)], ids=["phone", "laptop"])
-def test_console_fits_and_pauses_in_a_browser(aws, make_user, sites, browser, width, height):
-    """The sites share the test run's default state directory, so the status is written there
-    and the controls are cleared again afterwards."""
+def test_console_fits_and_pauses_in_a_browser(
+    aws, make_user, sites, sites_state_dir, settings, browser, width, height
+):
+    """The status is written where the sites read it, and the controls are cleared again
+    afterwards."""
     from tests.routing.test_browser import sign_in
 
+    settings.MRA_REPLICATION_STATE_DIR = sites_state_dir
     make_user("olga", "Correct-horse-1", operator=True)
     move(RoutingState.FENCED, 1)
     report_status(failing_media=True)
