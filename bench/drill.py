@@ -12,19 +12,13 @@ at failover and whether they lay in the window the forced transition named.
 """
 
 import argparse
-import os
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mra_site.settings.dev")
+from _django import django_setup
 
-import django  # noqa: E402
-
-django.setup()
+django_setup("mra_site.settings.dev")
 
 from devstack.stack import local_stack  # noqa: E402
 from replication.drill.runner import DrillReport  # noqa: E402

@@ -14,7 +14,6 @@ Only metadata is seeded: the requests measured never read media.
 """
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -22,26 +21,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mra_site.settings.test")
-os.environ["MRA_LOG_LEVEL"] = "WARNING"
+from _django import django_setup
 
-import django  # noqa: E402
-
-django.setup()
+django_setup("mra_site.settings.test")
 
 from django.conf import settings  # noqa: E402
-from django.test import Client, override_settings  # noqa: E402
+from django.test import Client  # noqa: E402
 
-from devstack.processes import Emulator  # noqa: E402
-from mra_site.aws.clients import clear_client_cache, client, dynamodb_resource  # noqa: E402
+from devstack.regions import emulated_regions  # noqa: E402
+from devstack.stack import PRIMARY  # noqa: E402
+from mra_site.aws.clients import client, dynamodb_resource  # noqa: E402
 from mra_site.aws.dynamodb import items_put_batch, write_stamp  # noqa: E402
-from mra_site.bootstrap import bootstrap_region  # noqa: E402
 from mra_site.resources import table_name  # noqa: E402
 from photos.records import Photo, media_keys, new_id, photo_item  # noqa: E402
-
-PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 
 
 class AwsMeter:
@@ -168,28 +160,15 @@ def main() -> int:
     steps = sorted({s for s in (100, 1_000, args.photos) if s <= args.photos})
 
     log_dir = Path(tempfile.mkdtemp(prefix="mra-bench-"))
-    emulators = {region: Emulator(region, log_dir) for region in (PRIMARY, SECONDARY)}
-    for emulator in emulators.values():
-        emulator.start()
-    try:
-        with override_settings(
-            MRA_PRIMARY_REGION=PRIMARY,
-            MRA_SECONDARY_REGION=SECONDARY,
-            MRA_REGION=PRIMARY,
-            MRA_AWS_ENDPOINTS={region: e.url for region, e in emulators.items()},
-            # The emulator answers a GSI query by scanning the table: at 10,000
-            # photos one query can outlast the site's timeouts on a busy machine.
-            MRA_AWS_READ_TIMEOUT=60.0,
-            MRA_AWS_CONNECT_TIMEOUT=10.0,
-            MRA_AWS_MAX_ATTEMPTS=5,
-        ):
-            clear_client_cache()
-            for region in emulators:
-                bootstrap_region(region=region, demo=False)
-            return run(steps, requests=args.requests)
-    finally:
-        for emulator in emulators.values():
-            emulator.stop()
+    with emulated_regions(
+        log_dir,
+        # The emulator answers a GSI query by scanning the table: at 10,000
+        # photos one query can outlast the site's timeouts on a busy machine.
+        MRA_AWS_READ_TIMEOUT=60.0,
+        MRA_AWS_CONNECT_TIMEOUT=10.0,
+        MRA_AWS_MAX_ATTEMPTS=5,
+    ):
+        return run(steps, requests=args.requests)
 
 
 def run(steps: list[int], *, requests: int) -> int:

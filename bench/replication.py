@@ -21,35 +21,28 @@ the same run. The ratio is replicator rate / bare rate.
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mra_site.settings.test")
-os.environ["MRA_LOG_LEVEL"] = "WARNING"
+from _django import django_setup
 
-import django  # noqa: E402
+django_setup("mra_site.settings.test")
 
-django.setup()
 
-from django.test import override_settings  # noqa: E402
-
-from devstack.processes import Emulator, Replicator  # noqa: E402
+from devstack.processes import Replicator  # noqa: E402
+from devstack.regions import emulated_regions  # noqa: E402
+from devstack.stack import PRIMARY, SECONDARY  # noqa: E402
 from mra_site.aws import s3  # noqa: E402
-from mra_site.aws.clients import clear_client_cache, client, dynamodb_table  # noqa: E402
+from mra_site.aws.clients import client, dynamodb_table  # noqa: E402
 from mra_site.aws.dynamodb import item_put, write_stamp  # noqa: E402
-from mra_site.bootstrap import bootstrap_region  # noqa: E402
 from mra_site.polling import poll  # noqa: E402
 from mra_site.resources import media_bucket, table_name  # noqa: E402
 from replication.controls import replication_pause, replication_resume  # noqa: E402
 from replication.directions import direction_parse  # noqa: E402
 from replication.status import replication_status_get  # noqa: E402
 
-PRIMARY, SECONDARY = "us-east-1", "us-west-2"
 DIRECTION = f"{PRIMARY}-to-{SECONDARY}"
 MEDIA_BYTES = 200 * 1024
 
@@ -228,28 +221,15 @@ def main() -> int:
 
     log_dir = Path(tempfile.mkdtemp(prefix="mra-bench-replication-"))
     state_dir = log_dir / "state"
-    emulators = {region: Emulator(region, log_dir) for region in (PRIMARY, SECONDARY)}
-    for emulator in emulators.values():
-        emulator.start()
-    replicator = Replicator(log_dir, state_dir, {r: e.url for r, e in emulators.items()})
-    try:
-        with override_settings(
-            MRA_PRIMARY_REGION=PRIMARY,
-            MRA_SECONDARY_REGION=SECONDARY,
-            MRA_AWS_ENDPOINTS={r: e.url for r, e in emulators.items()},
-            MRA_REPLICATION_STATE_DIR=state_dir,
-        ):
-            clear_client_cache()
-            for region in emulators:
-                bootstrap_region(region=region, demo=False)
+    with emulated_regions(log_dir, MRA_REPLICATION_STATE_DIR=state_dir) as emulators:
+        replicator = Replicator(log_dir, state_dir, {r: e.url for r, e in emulators.items()})
+        try:
             replicator.start()
             rows = lag_phases(replicator, args.kinds.split(","), rates, args.seconds)
             result = {"lag": rows, "throughput": throughput(args.backlog)}
             print(json.dumps(result, indent=1))
-    finally:
-        replicator.stop()
-        for emulator in emulators.values():
-            emulator.stop()
+        finally:
+            replicator.stop()
     return 0
 
 

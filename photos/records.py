@@ -8,6 +8,7 @@ One table, designed for the queries the site makes (see the `photos` TableSpec):
 Comments carry no index attributes, so the indexes hold photos only.
 """
 
+import dataclasses
 import re
 import secrets
 from dataclasses import dataclass
@@ -27,8 +28,16 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 T = TypeVar("T")
 
 
+class _Created:
+    created_at: str
+
+    @property
+    def created(self) -> datetime:
+        return parse_timestamp(self.created_at)
+
+
 @dataclass(frozen=True)
-class Photo:
+class Photo(_Created):
     id: str
     title: str
     owner: str
@@ -41,10 +50,6 @@ class Photo:
     comment_count: int
     media_region: str
 
-    @property
-    def created(self) -> datetime:
-        return parse_timestamp(self.created_at)
-
 
 @dataclass(frozen=True)
 class Comment:
@@ -53,10 +58,6 @@ class Comment:
     author: str
     message: str
     created_at: str
-
-    @property
-    def created(self) -> datetime:
-        return parse_timestamp(self.created_at)
 
 
 @dataclass(frozen=True)
@@ -132,53 +133,35 @@ def photo_item(photo: Photo) -> dict[str, Any]:
         "gallery_sk": order,
         "owner_pk": owner_pk(photo.owner),
         "owner_sk": order,
-        "id": photo.id,
-        "title": photo.title,
-        "owner": photo.owner,
-        "created_at": photo.created_at,
-        "width": photo.width,
-        "height": photo.height,
-        "content_type": photo.content_type,
-        "original_key": photo.original_key,
-        "thumbnail_key": photo.thumbnail_key,
-        "comment_count": photo.comment_count,
-        "media_region": photo.media_region,
+        **dataclasses.asdict(photo),
     }
 
 
 def photo_from_item(item: dict[str, Any]) -> Photo:
-    return Photo(
-        id=str(item["id"]),
-        title=str(item["title"]),
-        owner=str(item["owner"]),
-        created_at=str(item["created_at"]),
-        width=int(item["width"]),
-        height=int(item["height"]),
-        content_type=str(item["content_type"]),
-        original_key=str(item["original_key"]),
-        thumbnail_key=str(item["thumbnail_key"]),
-        comment_count=int(item.get("comment_count", 0)),
-        media_region=str(item.get("media_region", "")),
-    )
+    return _record_from_item(Photo, item)
 
 
 def comment_item(comment: Comment) -> dict[str, Any]:
     return {
         "pk": photo_pk(comment.photo_id),
         "sk": f"{COMMENT_PREFIX}{comment.created_at}#{comment.id}",
-        "id": comment.id,
-        "photo_id": comment.photo_id,
-        "author": comment.author,
-        "message": comment.message,
-        "created_at": comment.created_at,
+        **dataclasses.asdict(comment),
     }
 
 
 def comment_from_item(item: dict[str, Any]) -> Comment:
-    return Comment(
-        id=str(item["id"]),
-        photo_id=str(item["photo_id"]),
-        author=str(item["author"]),
-        message=str(item["message"]),
-        created_at=str(item["created_at"]),
-    )
+    return _record_from_item(Comment, item)
+
+
+# Attributes that items written before they existed lack.
+_ITEM_DEFAULTS: dict[str, Any] = {"comment_count": 0, "media_region": ""}
+R = TypeVar("R", Photo, Comment)
+
+
+def _record_from_item(record: type[R], item: dict[str, Any]) -> R:
+    """Each field converted to its declared type: DynamoDB gives numbers as Decimal."""
+    values: dict[str, Any] = {}
+    for field in dataclasses.fields(record):
+        raw: Any = item[field.name] if field.name in item else _ITEM_DEFAULTS[field.name]
+        values[field.name] = int(raw) if field.type is int else str(raw)
+    return record(**values)

@@ -3,6 +3,8 @@ clients send, the output ones describe answers; both are the OpenAPI schema."""
 
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mra_site.api import InputSerializer
@@ -81,9 +83,19 @@ class PhotoSerializer(serializers.Serializer):
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     content_type = serializers.ChoiceField(choices=["image/jpeg", "image/png", "image/webp"])
-    url = serializers.CharField(help_text="Short-lived URL of the original image")
-    thumbnail_url = serializers.CharField(help_text="Short-lived URL of the 480 px WebP thumbnail")
+    url = serializers.SerializerMethodField(help_text="Short-lived URL of the original image")
+    thumbnail_url = serializers.SerializerMethodField(
+        help_text="Short-lived URL of the 480 px WebP thumbnail"
+    )
     comment_count = serializers.IntegerField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_url(self, photo: Photo) -> str:
+        return media_url(key=photo.original_key)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_thumbnail_url(self, photo: Photo) -> str:
+        return media_url(key=photo.thumbnail_key)
 
 
 class PhotoPageSerializer(serializers.Serializer):
@@ -105,25 +117,8 @@ class CommentPageSerializer(serializers.Serializer):
 
 
 def photo_data(photo: Photo) -> dict[str, Any]:
-    return {
-        "id": photo.id,
-        "title": photo.title,
-        "owner": photo.owner,
-        "created_at": photo.created_at,
-        "width": photo.width,
-        "height": photo.height,
-        "content_type": photo.content_type,
-        "url": media_url(key=photo.original_key),
-        "thumbnail_url": media_url(key=photo.thumbnail_key),
-        "comment_count": photo.comment_count,
-    }
+    return dict(PhotoSerializer(photo).data)
 
 
 def comment_data(comment: Comment) -> dict[str, Any]:
-    return {
-        "id": comment.id,
-        "photo_id": comment.photo_id,
-        "author": comment.author,
-        "message": comment.message,
-        "created_at": comment.created_at,
-    }
+    return dict(CommentSerializer(comment).data)

@@ -7,6 +7,7 @@ early assert_writable() so that a region that may not write does no work.
 import logging
 import random
 import time
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.conf import settings
@@ -44,30 +45,38 @@ _DELETE_CHUNK = 99
 _CONFLICT_RETRIES = 6
 
 
+@dataclass(frozen=True)
+class _TextRule:
+    field: str
+    noun: str
+    max_length: int
+    empty: str
+
+    def clean(self, value: str) -> str:
+        """`value` without surrounding space; InvalidInput ("invalid_<field>") when it is
+        empty or longer than `max_length`."""
+        value = (value or "").strip()
+        if not value:
+            raise InvalidInput(f"invalid_{self.field}", self.empty, field=self.field)
+        if len(value) > self.max_length:
+            raise InvalidInput(
+                f"invalid_{self.field}",
+                f"The {self.noun} is {len(value)} characters; keep it to {self.max_length}.",
+                field=self.field,
+            )
+        return value
+
+
+_TITLE = _TextRule("title", "title", TITLE_MAX_LENGTH, "Give the photo a title.")
+_MESSAGE = _TextRule("message", "comment", COMMENT_MAX_LENGTH, "Write a comment before sending it.")
+
+
 def title_clean(title: str) -> str:
-    title = (title or "").strip()
-    if not title:
-        raise InvalidInput("invalid_title", "Give the photo a title.", field="title")
-    if len(title) > TITLE_MAX_LENGTH:
-        raise InvalidInput(
-            "invalid_title",
-            f"The title is {len(title)} characters; keep it to {TITLE_MAX_LENGTH}.",
-            field="title",
-        )
-    return title
+    return _TITLE.clean(title)
 
 
 def message_clean(message: str) -> str:
-    message = (message or "").strip()
-    if not message:
-        raise InvalidInput("invalid_message", "Write a comment before sending it.", field="message")
-    if len(message) > COMMENT_MAX_LENGTH:
-        raise InvalidInput(
-            "invalid_message",
-            f"The comment is {len(message)} characters; keep it to {COMMENT_MAX_LENGTH}.",
-            field="message",
-        )
-    return message
+    return _MESSAGE.clean(message)
 
 
 def photo_create(

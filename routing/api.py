@@ -21,7 +21,7 @@ from .selectors import (
     routing_state_public,
 )
 from .states import RoutingState
-from .transitions import REASON_MAX_LENGTH, routing_state_transition
+from .transitions import REASON_MAX_LENGTH, routing_state_request
 
 # Pages poll every two seconds; a shared cache may keep the answer at most one.
 STATE_CACHE_CONTROL = "public, max-age=1"
@@ -161,13 +161,8 @@ class StateAPI(APIView):
         summary="Change the routing state (operators)",
     )
     def post(self, request: Request) -> Response:
-        data = TransitionSerializer.parse(request.data)
-        result = routing_state_transition(
-            target=RoutingState(data["state"]),
-            expected_version=data["expected_version"],
-            actor=request.user.username,
-            reason=data["reason"],
-            force=data["force"],
+        result = routing_state_request(
+            request=TransitionSerializer.parse(request.data), actor=request.user.username
         )
         body = routing_state_public(record=result.record, serving_region=settings.MRA_REGION)
         body["forced"] = result.forced

@@ -6,6 +6,7 @@ changed the state or was refused.
 """
 
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from django.conf import settings
 
@@ -38,12 +39,23 @@ class WorkflowResult:
         return self.steps[-1]
 
 
+class WorkflowOptions(TypedDict, total=False):
+    """What every workflow also takes: force past a drain or a silent region, the version
+    the caller saw (the API's compare-and-set; default: the newest replica's), and the
+    region acting (default: MRA_REGION)."""
+
+    force: bool
+    expected_version: int | None
+    via_region: str | None
+
+
 @dataclass(frozen=True)
 class _Request:
     actor: str
     reason: str
-    force: bool
-    via_region: str | None
+    force: bool = False
+    expected_version: int | None = None
+    via_region: str | None = None
 
     def step(self, target: RoutingState, version: int) -> TransitionResult:
         return routing_state_transition(
@@ -55,84 +67,51 @@ class _Request:
             via_region=self.via_region,
         )
 
+    def version(self, current: StateRecord) -> int:
+        return self.expected_version or current.version
 
-def routing_fence(
-    *,
-    actor: str,
-    reason: str,
-    force: bool = False,
-    expected_version: int | None = None,
-    via_region: str | None = None,
-) -> WorkflowResult:
+
+def routing_fence(*, actor: str, reason: str, **options: Unpack[WorkflowOptions]) -> WorkflowResult:
     """Stop writes in every region (`active` or `failover` → `fenced`)."""
+    request = _Request(actor, reason, **options)
     current = routing_state_current()
     if current.state is RoutingState.FENCED:
         raise TransitionRefused(
             "invalid_transition",
             f"already fenced (version {current.version}, from {current.fenced_from}).",
         )
-    request = _Request(actor, reason, force, via_region)
-    return WorkflowResult([request.step(RoutingState.FENCED, expected_version or current.version)])
+    return WorkflowResult([request.step(RoutingState.FENCED, request.version(current))])
 
 
 def routing_unfence(
-    *,
-    actor: str,
-    reason: str,
-    force: bool = False,
-    expected_version: int | None = None,
-    via_region: str | None = None,
+    *, actor: str, reason: str, **options: Unpack[WorkflowOptions]
 ) -> WorkflowResult:
     """Abort a move: reopen the region that was writing before the fence."""
+    request = _Request(actor, reason, **options)
     current = routing_state_current()
     if current.state is not RoutingState.FENCED:
         raise TransitionRefused(
             "invalid_transition", f"not fenced: the state is {current.state.value}."
         )
     back = state_allowing_writes_in(current.fenced_from or settings.MRA_PRIMARY_REGION)
-    request = _Request(actor, reason, force, via_region)
-    return WorkflowResult([request.step(back, expected_version or current.version)])
+    return WorkflowResult([request.step(back, request.version(current))])
 
 
 def routing_failover(
-    *,
-    actor: str,
-    reason: str,
-    wait: float = 0.0,
-    force: bool = False,
-    expected_version: int | None = None,
-    via_region: str | None = None,
+    *, actor: str, reason: str, wait: float = 0.0, **options: Unpack[WorkflowOptions]
 ) -> WorkflowResult:
     """Make the secondary writable: fence, wait up to `wait` s for the drain, promote."""
-    return _promote(
-        RoutingState.FAILOVER,
-        _Request(actor, reason, force, via_region),
-        wait=wait,
-        expected_version=expected_version,
-    )
+    return _promote(RoutingState.FAILOVER, _Request(actor, reason, **options), wait=wait)
 
 
 def routing_failback(
-    *,
-    actor: str,
-    reason: str,
-    wait: float = 0.0,
-    force: bool = False,
-    expected_version: int | None = None,
-    via_region: str | None = None,
+    *, actor: str, reason: str, wait: float = 0.0, **options: Unpack[WorkflowOptions]
 ) -> WorkflowResult:
     """Make the primary writable again: fence, wait up to `wait` s for the drain, promote."""
-    return _promote(
-        RoutingState.ACTIVE,
-        _Request(actor, reason, force, via_region),
-        wait=wait,
-        expected_version=expected_version,
-    )
+    return _promote(RoutingState.ACTIVE, _Request(actor, reason, **options), wait=wait)
 
 
-def _promote(
-    target: RoutingState, request: _Request, *, wait: float, expected_version: int | None
-) -> WorkflowResult:
+def _promote(target: RoutingState, request: _Request, *, wait: float) -> WorkflowResult:
     current = routing_state_current()
     if current.state is target:
         raise TransitionRefused(
@@ -140,7 +119,7 @@ def _promote(
             f"{target.writable_region()} is already writable ({current.state.value}).",
         )
     steps: list[TransitionResult] = []
-    version = expected_version or current.version
+    version = request.version(current)
     if current.state is not RoutingState.FENCED:
         steps.append(request.step(RoutingState.FENCED, version))
         current = steps[-1].record

@@ -20,6 +20,7 @@ unreachable authority refuses the transition, because nobody could tell
 whether the region is still committing writes.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -102,6 +103,18 @@ def _nobody_answered(replicas: Replicas) -> TransitionRefused:
         "No region answered with the routing state: "
         + "; ".join(replicas.errors.values() or ["run `python manage.py mra_bootstrap`"]),
         status=503,
+    )
+
+
+def routing_state_request(*, request: Mapping[str, Any], actor: str) -> TransitionResult:
+    """One step as an operator asks for it, through the API's body or the console's form:
+    {"state", "expected_version", "reason", "force"}, already validated."""
+    return routing_state_transition(
+        target=RoutingState(request["state"]),
+        expected_version=request["expected_version"],
+        actor=actor,
+        reason=request["reason"],
+        force=request["force"],
     )
 
 

@@ -15,9 +15,8 @@ from replication.services import ControlRefused, replication_control_set
 
 from .forms import ControlForm, TransitionForm
 from .selectors import routing_history_list
-from .states import RoutingState
 from .status import routing_overview
-from .transitions import TransitionRefused, routing_state_transition
+from .transitions import TransitionRefused, routing_state_request
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
@@ -113,15 +112,8 @@ def _transition(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, form.first_error())
         return back
-    data = form.cleaned_data
     try:
-        result = routing_state_transition(
-            target=RoutingState(data["state"]),
-            expected_version=data["expected_version"],
-            actor=request.user.username,
-            reason=data["reason"],
-            force=data["force"],
-        )
+        result = routing_state_request(request=form.cleaned_data, actor=request.user.username)
     except TransitionRefused as refusal:
         messages.error(request, f"Refused ({refusal.code}): {refusal.detail}")
         return back

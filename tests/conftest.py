@@ -13,7 +13,8 @@ from django.test import override_settings
 
 from devstack.data import Items, region_data_restore, tables_snapshot
 from devstack.processes import Emulator, Site
-from mra_site.aws.clients import clear_client_cache, region_breaker
+from devstack.regions import emulated_regions
+from mra_site.aws.clients import region_breaker
 from mra_site.aws.cognito import clear_pool_cache
 from mra_site.bootstrap import bootstrap_region
 
@@ -55,22 +56,9 @@ def _clear_caches() -> None:
 @pytest.fixture(scope="session")
 def emulators(log_dir) -> Iterator[dict[str, Emulator]]:
     """{region: Emulator}, running; the Django settings of this process point at them."""
-    regions = {region: Emulator(region, log_dir) for region in (PRIMARY, SECONDARY)}
-    for emulator in regions.values():
-        emulator.start()
-    overrides = override_settings(
-        MRA_PRIMARY_REGION=PRIMARY,
-        MRA_SECONDARY_REGION=SECONDARY,
-        MRA_REGION=PRIMARY,
-        MRA_AWS_ENDPOINTS={region: e.url for region, e in regions.items()},
-    )
-    overrides.enable()
-    clear_client_cache()
-    _clear_caches()
-    yield regions
-    overrides.disable()
-    for emulator in regions.values():
-        emulator.stop()
+    with emulated_regions(log_dir, bootstrap=False) as regions:
+        _clear_caches()
+        yield regions
 
 
 # The generation of each emulator that was bootstrapped last, and what the

@@ -3,12 +3,16 @@
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 from .clients import aws_call, client, endpoint_for
 from .errors import AuthFailed, InvalidRequest, ResourceMissing
+
+if TYPE_CHECKING:
+    from types_boto3_cognito_idp.literals import AuthFlowTypeType
+    from types_boto3_cognito_idp.type_defs import InitiateAuthResponseTypeDef
 
 
 @dataclass(frozen=True)
@@ -127,27 +131,26 @@ def _tokens(result: Mapping[str, Any], refresh_token: str | None = None) -> Toke
 
 def sign_in(*, region: str, username: str, password: str) -> Tokens:
     """USER_PASSWORD_AUTH against the region's pool."""
-    config = pool_config(region)
-    idp = client("cognito-idp", region)
-    with aws_call(region, "sign in"):
-        result = idp.initiate_auth(
-            ClientId=config.client_id,
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": username, "PASSWORD": password},
-        )
+    result = _initiate_auth(
+        region, "USER_PASSWORD_AUTH", {"USERNAME": username, "PASSWORD": password}, "sign in"
+    )
     return _tokens(result)
 
 
 def refresh(*, region: str, refresh_token: str) -> Tokens:
-    config = pool_config(region)
-    idp = client("cognito-idp", region)
-    with aws_call(region, "refresh tokens"):
-        result = idp.initiate_auth(
-            ClientId=config.client_id,
-            AuthFlow="REFRESH_TOKEN_AUTH",
-            AuthParameters={"REFRESH_TOKEN": refresh_token},
-        )
+    result = _initiate_auth(
+        region, "REFRESH_TOKEN_AUTH", {"REFRESH_TOKEN": refresh_token}, "refresh tokens"
+    )
     return _tokens(result, refresh_token=refresh_token)
+
+
+def _initiate_auth(
+    region: str, flow: "AuthFlowTypeType", parameters: dict[str, str], action: str
+) -> "InitiateAuthResponseTypeDef":
+    with aws_call(region, action):
+        return client("cognito-idp", region).initiate_auth(
+            ClientId=pool_config(region).client_id, AuthFlow=flow, AuthParameters=parameters
+        )
 
 
 def revoke(*, region: str, refresh_token: str) -> None:
