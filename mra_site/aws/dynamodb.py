@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, ConditionExpressionBuilder, Key
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from .clients import aws_call, client, dynamodb_resource, dynamodb_table
 from .errors import ConditionFailed, ResourceMissing
@@ -36,7 +35,6 @@ __all__ = [
     "REPLICA_DELETE_FLAG",
     "Update",
     "Write",
-    "deserialize",
     "item_delete",
     "item_get",
     "item_put",
@@ -47,21 +45,16 @@ __all__ = [
     "replica_delete_if_older",
     "replica_put",
     "replica_put_if_newer",
-    "serialize",
     "table_describe",
     "table_exists",
     "table_items_raw",
     "transact",
-    "transact_write",
     "write_stamp",
 ]
 
 Item = dict[str, Any]
 
 REPLICA_DELETE_FLAG = "mra_replica_delete"
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def write_stamp(region: str) -> Item:
@@ -270,21 +263,6 @@ def _update_expression(write: Update, names: dict[str, str], values: dict[str, A
             parts.append(f"#{placeholder}{separator}:{placeholder}")
         clauses.append(f"{verb} {', '.join(parts)}")
     return " ".join(clauses)
-
-
-def serialize(item: Mapping[str, Any]) -> Item:
-    """Python values to DynamoDB attribute values (use Decimal, not float)."""
-    return {key: _serializer.serialize(value) for key, value in item.items()}
-
-
-def deserialize(item: Mapping[str, Any]) -> Item:
-    return {key: _deserializer.deserialize(value) for key, value in item.items()}
-
-
-def transact_write(*, region: str, items: list[dict[str, Any]], action: str) -> None:
-    """TransactWriteItems in the low-level item format (for tests that build one)."""
-    with aws_call(region, action):
-        client("dynamodb", region).transact_write_items(TransactItems=items)  # type: ignore[arg-type]
 
 
 def region_ping(*, region: str) -> bool:

@@ -4,7 +4,7 @@ import time
 import uuid
 from typing import Any
 
-from mra_site.aws import streams
+from mra_site.aws import dynamodbstreams as streams
 from mra_site.aws.clients import client, dynamodb_table
 from mra_site.aws.dynamodb import write_stamp
 from mra_site.resources import media_bucket, table_name

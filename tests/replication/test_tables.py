@@ -104,22 +104,20 @@ def test_a_delete_does_not_remove_a_newer_write_in_the_other_region(replicator, 
 
 
 def test_writes_after_a_cancelled_transaction_still_replicate(replicator):
-    from mra_site.aws.dynamodb import serialize, transact_write
+    from mra_site.aws.dynamodb import Attr, Put, transact
     from mra_site.aws.errors import ConditionFailed
     from mra_site.resources import table_name
 
     first, after = new_id(), new_id()
     photo_put(PRIMARY, first, "before")
     poll(lambda: photo_get(SECONDARY, first), timeout=REPLICATED, what="the first write replicated")
-    refused = {
-        "Put": {
-            "TableName": table_name("photos"),
-            "Item": serialize({"pk": f"PHOTO#{new_id()}", "sk": "META", **write_stamp(PRIMARY)}),
-            "ConditionExpression": "attribute_exists(pk)",
-        }
-    }
+    refused = Put(
+        table=table_name("photos"),
+        item={"pk": f"PHOTO#{new_id()}", "sk": "META", **write_stamp(PRIMARY)},
+        condition=Attr("pk").exists(),
+    )
     with pytest.raises(ConditionFailed):
-        transact_write(region=PRIMARY, items=[refused], action="refused write")
+        transact(region=PRIMARY, writes=[refused], action="refused write")
     photo_put(PRIMARY, after, "after a refused transaction")
     poll(
         lambda: photo_get(SECONDARY, after),
