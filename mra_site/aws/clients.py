@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from types_boto3_dynamodb.service_resource import DynamoDBServiceResource, Table
     from types_boto3_dynamodbstreams import DynamoDBStreamsClient
     from types_boto3_s3 import S3Client
+    from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_sqs import SQSClient
     from types_boto3_sts import STSClient
 
@@ -77,6 +78,8 @@ def client(service: Literal["cognito-idp"], region: str) -> CognitoIdentityProvi
 def client(service: Literal["cloudwatch"], region: str) -> CloudWatchClient: ...
 @overload
 def client(service: Literal["sts"], region: str) -> STSClient: ...
+@overload
+def client(service: Literal["secretsmanager"], region: str) -> SecretsManagerClient: ...
 @overload
 def client(service: str, region: str) -> Any: ...
 def client(service: str, region: str) -> Any:

@@ -32,6 +32,9 @@ SECRET_KEY = env.str(
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+# The Secrets Manager secret holding SECRET_KEY on AWS (name or ARN, read from
+# the region's own replica by production.py); DJANGO_SECRET_KEY wins when set.
+MRA_SECRET_KEY_SECRET_ID = env.str("MRA_SECRET_KEY_SECRET_ID", default="")
 
 # --- regions -------------------------------------------------------------
 MRA_APP_ID = env.str("MRA_APP_ID", default="mra")
@@ -173,6 +176,12 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 CSRF_COOKIE_SAMESITE = "Lax"
+# The host users use, for every cookie the site sets (session, CSRF, messages,
+# tokens): on AWS the CloudFront name, so that a cookie set by one region's
+# function is sent to the other's. Empty: host-only (locally, cookies ignore ports).
+MRA_COOKIE_DOMAIN = env.str("MRA_COOKIE_DOMAIN", default="")
+SESSION_COOKIE_DOMAIN = MRA_COOKIE_DOMAIN or None
+CSRF_COOKIE_DOMAIN = MRA_COOKIE_DOMAIN or None
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -9,6 +9,9 @@ import os
 
 from django.core.exceptions import ImproperlyConfigured
 
+from mra_site.aws.errors import AwsError
+from mra_site.aws.secretsmanager import secret_versions_get
+
 from .base import *  # noqa: F403
 from .base import MRA_PRIMARY_REGION, MRA_REGION, MRA_SECONDARY_REGION, _region_map, env
 
@@ -32,15 +35,50 @@ def _required_region_map(name: str) -> dict[str, str]:
     return mapping
 
 
+def _secret_keys(endpoints: dict[str, str]) -> tuple[str, list[str]]:
+    """SECRET_KEY and its fallbacks: DJANGO_SECRET_KEY when given (a workstation's
+    check), else the deployment's one secret, from this region's replica."""
+    given = os.environ.get("DJANGO_SECRET_KEY", "").strip()
+    if given:
+        return given, []
+    secret_id = os.environ.get("MRA_SECRET_KEY_SECRET_ID", "").strip()
+    if not secret_id:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY must be set for mra_site.settings.production, or "
+            "MRA_SECRET_KEY_SECRET_ID naming the Secrets Manager secret that holds it "
+            "(see deploy/README.md)"
+        )
+    try:
+        versions = secret_versions_get(
+            secret_id=secret_id, region=MRA_REGION, endpoint=endpoints.get(MRA_REGION, "")
+        )
+    except AwsError as exc:
+        raise ImproperlyConfigured(
+            f"MRA_SECRET_KEY_SECRET_ID={secret_id!r}: the secret could not be read in "
+            f"{MRA_REGION} ({exc}); check its replica there and the function role's "
+            "secretsmanager:GetSecretValue (deploy/README.md)"
+        ) from exc
+    return versions.current, [versions.previous] if versions.previous else []
+
+
 DEBUG = False
-SECRET_KEY = _required("DJANGO_SECRET_KEY")
+# On AWS every client uses the real endpoint and the Lambda role's credentials.
+MRA_AWS_ENDPOINTS = _region_map("MRA_AWS_ENDPOINTS", "")
+# One key for the whole deployment: sessions, messages, cursors and CSRF tokens
+# signed in one region are valid in the other.
+SECRET_KEY, SECRET_KEY_FALLBACKS = _secret_keys(MRA_AWS_ENDPOINTS)
 ALLOWED_HOSTS = [h.strip() for h in _required("DJANGO_ALLOWED_HOSTS").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in _required("DJANGO_CSRF_TRUSTED_ORIGINS").split(",") if o.strip()
 ]
-
-# On AWS every client uses the real endpoint and the Lambda role's credentials.
-MRA_AWS_ENDPOINTS = _region_map("MRA_AWS_ENDPOINTS", "")
+# Cookies belong to the name users use (CloudFront), whichever region set them.
+MRA_COOKIE_DOMAIN = _required("MRA_COOKIE_DOMAIN")
+SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = MRA_COOKIE_DOMAIN
+if f"https://{MRA_COOKIE_DOMAIN}" not in CSRF_TRUSTED_ORIGINS:
+    raise ImproperlyConfigured(
+        f"DJANGO_CSRF_TRUSTED_ORIGINS must include https://{MRA_COOKIE_DOMAIN} "
+        "(MRA_COOKIE_DOMAIN, the address users post forms from)"
+    )
 MRA_REGION_URLS = _required_region_map("MRA_REGION_URLS")
 # Looking pools up by name would need cognito-idp:ListUserPools on every pool
 # in the account; the stack outputs name them instead.

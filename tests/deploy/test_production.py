@@ -5,10 +5,16 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 
 import pytest
+from django.http import HttpResponse
 
+from accounts.cookies import clear_token_cookies, set_token_cookies
+from mra_site.aws.clients import client
+from mra_site.aws.cognito import Tokens
 from mra_site.logs import JsonFormatter
+from tests.conftest import PRIMARY, SECONDARY
 from tests.deploy.templates import DEPLOY
 
 ROOT = DEPLOY.parent
@@ -40,8 +46,20 @@ def _stage_env(stage: str) -> dict[str, str]:
     return {
         **settings[stage]["environment_variables"],
         "DJANGO_SETTINGS_MODULE": settings["base"]["django_settings"],
+        # Given, it wins over the stage's secret (no AWS call in these checks).
         "DJANGO_SECRET_KEY": "test-only-" + "k7Qz" * 12,
     }
+
+
+def _settings_seen(env: dict[str, str], *names: str) -> dict:
+    """The named Django settings, as production.py makes them from `env`."""
+    code = (
+        "from django.conf import settings as s; import json;"
+        f"print(json.dumps({{n: getattr(s, n) for n in {list(names)!r}}}))"
+    )
+    result = _manage(env, "shell", "-c", code)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_check_deploy_passes_with_the_example_environment():
@@ -65,8 +83,8 @@ def test_check_deploy_passes_with_each_zappa_stage_environment(stage):
 @pytest.mark.parametrize(
     "variable",
     [
-        "DJANGO_SECRET_KEY",
         "DJANGO_ALLOWED_HOSTS",
+        "MRA_COOKIE_DOMAIN",
         "DJANGO_CSRF_TRUSTED_ORIGINS",
         "MRA_COGNITO_POOL_IDS",
         "MRA_STATIC_BUCKET",
@@ -81,12 +99,109 @@ def test_a_missing_variable_stops_start_up_naming_it(variable):
     assert f"{variable} must be set" in result.stderr
 
 
-def test_a_region_missing_from_a_region_map_is_named():
+def test_without_a_key_or_its_secret_start_up_stops_naming_both():
     env = _example_env()
-    env["MRA_COGNITO_CLIENT_IDS"] = "us-east-1=1example23456789abcdefghij"
+    del env["DJANGO_SECRET_KEY"], env["MRA_SECRET_KEY_SECRET_ID"]
     result = _manage(env, "check")
     assert result.returncode != 0
-    assert "MRA_COGNITO_CLIENT_IDS has no value for us-west-2" in result.stderr
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+    assert "MRA_SECRET_KEY_SECRET_ID" in result.stderr
+
+
+@pytest.fixture
+def key_secret(aws):
+    """A signing key's secret of one name in both emulated regions, a value each."""
+    name = f"mra-test/django-secret-key-{uuid.uuid4().hex[:8]}"
+    values = {region: f"{region}-" + uuid.uuid4().hex * 2 for region in (PRIMARY, SECONDARY)}
+    for region, value in values.items():
+        client("secretsmanager", region).create_secret(Name=name, SecretString=value)
+    yield name, values
+    for region in values:
+        client("secretsmanager", region).delete_secret(
+            SecretId=name, ForceDeleteWithoutRecovery=True
+        )
+
+
+def _stage_env_reading_the_secret(stage: str, name: str, emulators) -> dict[str, str]:
+    env = _stage_env(stage)
+    del env["DJANGO_SECRET_KEY"]
+    env["MRA_SECRET_KEY_SECRET_ID"] = name
+    env["MRA_AWS_ENDPOINTS"] = ",".join(f"{r}={e.url}" for r, e in emulators.items())
+    return env
+
+
+@pytest.mark.parametrize(("stage", "region"), [("primary", PRIMARY), ("secondary", SECONDARY)])
+def test_each_stage_reads_the_key_from_its_own_regions_replica(key_secret, aws, stage, region):
+    name, values = key_secret
+    env = _stage_env_reading_the_secret(stage, name, aws)
+    seen = _settings_seen(env, "SECRET_KEY", "SECRET_KEY_FALLBACKS")
+    assert seen == {"SECRET_KEY": values[region], "SECRET_KEY_FALLBACKS": []}
+
+
+def test_after_a_rotation_the_previous_key_still_verifies(key_secret, aws):
+    name, values = key_secret
+    client("secretsmanager", PRIMARY).put_secret_value(SecretId=name, SecretString="r" * 64)
+    env = _stage_env_reading_the_secret("primary", name, aws)
+    seen = _settings_seen(env, "SECRET_KEY", "SECRET_KEY_FALLBACKS")
+    assert seen == {"SECRET_KEY": "r" * 64, "SECRET_KEY_FALLBACKS": [values[PRIMARY]]}
+
+
+def test_a_secret_that_cannot_be_read_stops_start_up_naming_it_and_the_region(aws):
+    env = _stage_env_reading_the_secret("secondary", "mra-test/no-such-secret", aws)
+    result = _manage(env, "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "MRA_SECRET_KEY_SECRET_ID='mra-test/no-such-secret'" in result.stderr
+    assert SECONDARY in result.stderr
+
+
+@pytest.mark.parametrize("stage", ["primary", "secondary"])
+def test_cookies_belong_to_the_public_name_in_both_stages(stage):
+    seen = _settings_seen(
+        _stage_env(stage), "SESSION_COOKIE_DOMAIN", "CSRF_COOKIE_DOMAIN", "CSRF_TRUSTED_ORIGINS"
+    )
+    assert seen["SESSION_COOKIE_DOMAIN"] == seen["CSRF_COOKIE_DOMAIN"] == "photos.example.com"
+    assert "https://photos.example.com" in seen["CSRF_TRUSTED_ORIGINS"]
+
+
+def test_token_cookies_use_the_cookie_domain(settings):
+    tokens = Tokens(access_token="a", id_token="i", refresh_token="r", expires_in=3600)
+    settings.MRA_COOKIE_DOMAIN = "photos.example.com"
+    response = HttpResponse()
+    set_token_cookies(response, tokens)
+    assert {c["domain"] for c in response.cookies.values()} == {"photos.example.com"}
+    cleared = HttpResponse()
+    clear_token_cookies(cleared)
+    assert {c["domain"] for c in cleared.cookies.values()} == {"photos.example.com"}
+    # Locally (empty): host-only, as before.
+    settings.MRA_COOKIE_DOMAIN = ""
+    local = HttpResponse()
+    set_token_cookies(local, tokens)
+    assert {c["domain"] for c in local.cookies.values()} == {""}
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        (
+            "MRA_COGNITO_CLIENT_IDS",
+            "us-east-1=1example23456789abcdefghij",
+            "MRA_COGNITO_CLIENT_IDS has no value for us-west-2",
+        ),
+        (
+            "DJANGO_CSRF_TRUSTED_ORIGINS",
+            "https://us-east-1.photos.example.com",
+            "DJANGO_CSRF_TRUSTED_ORIGINS must include https://photos.example.com",
+        ),
+    ],
+)
+def test_an_inconsistent_value_stops_start_up_naming_it(variable, value, message):
+    env = _example_env()
+    env[variable] = value
+    result = _manage(env, "check")
+    assert result.returncode != 0
+    assert message in result.stderr
 
 
 def test_production_settings_point_at_aws_and_s3_static_files():
