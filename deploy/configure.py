@@ -13,7 +13,6 @@ Only the standard library: it runs before any virtual environment exists.
 
 import argparse
 import json
-import secrets
 import sys
 from pathlib import Path
 
@@ -34,11 +33,14 @@ REQUIRED_OUTPUTS = (
     "OperatorsGroupName",
     "SiteRoleArn",
     "RegionUrl",
+    "SecretKeySecretId",
 )
 
 # Settings read by mra_site/settings that the stage environment leaves to their
 # default, and why that default is right on AWS.
 DEFAULTS_KEPT_ON_AWS = {
+    "DJANGO_SECRET_KEY": "never set on AWS: both stages read the one Secrets Manager secret "
+    "(MRA_SECRET_KEY_SECRET_ID); the variable wins only on a workstation",
     "DJANGO_DEBUG": "production.py forces DEBUG off",
     "DJANGO_STATIC_ROOT": "collectstatic writes to the static bucket through django-storages",
     "WHITENOISE_AUTOREFRESH": "static files are served by CloudFront, not by the function",
@@ -131,11 +133,18 @@ def stage_environment(
     pair = (primary, secondary)
     region_map = ",".join
     return {
-        "DJANGO_ALLOWED_HOSTS": ",".join([domain, _host(own["RegionUrl"]), f"origin.{domain}"]),
+        # CloudFront reaches the sites as origin.DOMAIN (the writable region) and
+        # standby.DOMAIN (the other one); operators use REGION.DOMAIN.
+        "DJANGO_ALLOWED_HOSTS": ",".join(
+            [domain, _host(own["RegionUrl"]), f"origin.{domain}", f"standby.{domain}"]
+        ),
         "DJANGO_CSRF_TRUSTED_ORIGINS": ",".join(
             [f"https://{domain}", primary["RegionUrl"], secondary["RegionUrl"]]
         ),
         "DJANGO_STATIC_URL": f"https://{domain}/static/",
+        "MRA_COOKIE_DOMAIN": domain,
+        # A name, not a value: each function reads its own region's replica at start.
+        "MRA_SECRET_KEY_SECRET_ID": _same(primary, secondary, "SecretKeySecretId"),
         "MRA_LOG_LEVEL": "INFO",
         "MRA_APP_ID": "mra",
         "MRA_REGION": own["Region"],
@@ -162,12 +171,19 @@ def stage_environment(
 def settings_update(
     settings: dict, *, domain: str, primary: dict[str, str], secondary: dict[str, str]
 ) -> dict:
-    """zappa_settings with both stages pointed at the stacks; keeps an existing secret key."""
+    """zappa_settings with both stages pointed at the stacks; it holds no secret.
+
+    A DJANGO_SECRET_KEY an earlier version generated per stage is removed: it
+    would win over the deployment's one secret and differ between the regions.
+    """
     updated = json.loads(json.dumps(settings))
     for stage, own in zip(STAGES, (primary, secondary), strict=True):
         account = own["SiteRoleArn"].split(":")[4]
         current = updated.setdefault(stage, {"extends": "base"})
-        secret = current.get("aws_environment_variables", {}).get("DJANGO_SECRET_KEY")
+        function_env = current.pop("aws_environment_variables", {})
+        function_env.pop("DJANGO_SECRET_KEY", None)
+        if function_env:
+            current["aws_environment_variables"] = function_env
         current.update(
             {
                 "extends": "base",
@@ -177,10 +193,6 @@ def settings_update(
                 "environment_variables": stage_environment(
                     stage=stage, domain=domain, primary=primary, secondary=secondary
                 ),
-                # Set on the function itself, not baked into the package.
-                "aws_environment_variables": {
-                    "DJANGO_SECRET_KEY": secret or secrets.token_urlsafe(50)
-                },
             }
         )
     return updated

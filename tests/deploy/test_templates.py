@@ -90,6 +90,12 @@ def test_global_tables_match_the_table_catalogue():
         assert (ttl["AttributeName"] if ttl else None) == spec.ttl_attribute
 
 
+SECRET_KEY_ARN = (
+    "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:"
+    "secret:${AppName}/django-secret-key-??????"
+)
+
+
 def _statements(role: dict) -> list[dict]:
     found = []
     for policy in role["Properties"]["Policies"]:
@@ -153,6 +159,9 @@ def test_site_role_reaches_only_its_own_tables_bucket_pool_and_logs():
                 ), text
             elif ":logs:" in text:
                 assert "log-group:/aws/lambda/${AppName}-" in text
+            elif ":secretsmanager:" in text:
+                assert actions == ["secretsmanager:GetSecretValue"]
+                assert text == SECRET_KEY_ARN, text
             else:
                 assert text == "${MediaBucket.Arn}/*", text
     # Each of its own tables and their streams is reachable.
@@ -234,20 +243,24 @@ def test_cognito_matches_what_the_app_signs_in_with():
     assert policy["RequireSymbols"] is False
 
 
-def test_cloudfront_fails_over_between_the_regions_quickly():
-    main = load("main.yaml")
-    config = main["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+def _distribution() -> dict:
+    return load("main.yaml")["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+
+
+def test_cloudfront_sends_reads_to_the_writable_region_and_fails_over_per_request():
+    config = _distribution()
     origins = {o["Id"]: o for o in config["Origins"]}
     groups = {g["Id"]: g for g in config["OriginGroups"]["Items"]}
     sites = groups["sites"]
     assert set(sites["FailoverCriteria"]["StatusCodes"]["Items"]) == {500, 502, 503, 504}
-    assert [m["OriginId"] for m in sites["Members"]["Items"]] == ["primary-site", "secondary-site"]
-    for origin_id in ("primary-site", "secondary-site"):
+    assert [m["OriginId"] for m in sites["Members"]["Items"]] == ["home-read", "standby-read"]
+    assert _sub(origins["home-read"]["DomainName"]) == "origin.${DomainName}"
+    assert _sub(origins["standby-read"]["DomainName"]) == "standby.${DomainName}"
+    for origin_id in ("home-read", "standby-read"):
         origin = origins[origin_id]
         assert origin["ConnectionAttempts"] == 1
         assert origin["ConnectionTimeout"] <= 3
         assert origin["CustomOriginConfig"]["OriginReadTimeout"] <= 10
-        assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
     assert config["DefaultCacheBehavior"]["TargetOriginId"] == "sites"
     static = next(b for b in config["CacheBehaviors"] if b["PathPattern"] == "/static/*")
     assert static["TargetOriginId"] == "static"
@@ -255,16 +268,93 @@ def test_cloudfront_fails_over_between_the_regions_quickly():
         "primary-static",
         "secondary-static",
     }
-    # Requests that may write cannot use an origin group; they go to the
-    # Route 53 failover name whose health check is /readyz.
+
+
+def test_cloudfront_sends_writes_to_the_writable_region_marked_as_the_front_door():
+    config = _distribution()
+    origins = {o["Id"]: o for o in config["Origins"]}
+    # Origin groups carry only GET/HEAD/OPTIONS: whatever may write goes to
+    # the name that follows /writablez, never to one fixed region.
     writers = [b for b in config["CacheBehaviors"] if "POST" in b["AllowedMethods"]]
-    assert writers and all(b["TargetOriginId"] == "writable-site" for b in writers)
-    assert _sub(origins["writable-site"]["DomainName"]) == "origin.${DomainName}"
+    assert writers and all(b["TargetOriginId"] == "home-write" for b in writers)
+    assert _sub(origins["home-write"]["DomainName"]) == "origin.${DomainName}"
+    site_origins = [o for o in origins.values() if "CustomOriginConfig" in o]
+    assert {o["Id"] for o in site_origins} == {"home-read", "standby-read", "home-write"}
+    for origin in site_origins:
+        # Through the door a refused write is 503 + Retry-After, never a 421
+        # sending the browser to another host.
+        assert origin["OriginCustomHeaders"] == [{"HeaderName": "X-MRA-Door", "HeaderValue": "1"}]
+        assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    hosts = {_sub(o["DomainName"]) for o in site_origins}
+    assert not any("Region}" in host for host in hosts), "no user request reaches a regional name"
+
+
+def test_the_write_origin_follows_each_regions_writablez():
     regional = load("regional.yaml")
-    check = regional["Resources"]["ReadinessHealthCheck"]["Properties"]["HealthCheckConfig"]
-    assert check["ResourcePath"] == "/readyz"
-    record = regional["Resources"]["OriginFailoverRecord"]["Properties"]
-    assert record["HealthCheckId"] == {"Ref": "ReadinessHealthCheck"}
+    resources = regional["Resources"]
+    check = resources["WritableHealthCheck"]["Properties"]["HealthCheckConfig"]
+    assert check["Type"] == "HTTPS"
+    assert check["ResourcePath"] == "/writablez"
+    assert _sub(check["FullyQualifiedDomainName"]) == "${AWS::Region}.${DomainName}"
+    assert check["RequestInterval"] == 10
+    assert check["FailureThreshold"] <= 2
+    assert check["EnableSNI"] is True
+    assert not resources_of_type(regional, "AWS::Route53::HealthCheck").keys() - {
+        "WritableHealthCheck",
+        "NotWritableHealthCheck",
+    }
+    home = resources["HomeRecord"]["Properties"]
+    assert _sub(home["Name"]) == "origin.${DomainName}"
+    assert home["HealthCheckId"] == {"Ref": "WritableHealthCheck"}
+    assert home["Failover"] == {"Fn::If": ["IsPrimary", "PRIMARY", "SECONDARY"]}
+    # The failover time is interval x threshold + TTL: a short TTL of its own.
+    assert home["Type"] == "CNAME" and int(home["TTL"]) <= 10
+    assert home["ResourceRecords"] == [{"Fn::GetAtt": ["OriginDomain", "RegionalDomainName"]}]
+
+
+def test_the_standby_origin_is_the_region_that_does_not_take_writes():
+    resources = load("regional.yaml")["Resources"]
+    inverted = resources["NotWritableHealthCheck"]["Properties"]["HealthCheckConfig"]
+    assert inverted == {
+        "Type": "CALCULATED",
+        "ChildHealthChecks": [{"Ref": "WritableHealthCheck"}],
+        "HealthThreshold": 1,
+        "Inverted": True,
+    }
+    standby = resources["StandbyRecord"]["Properties"]
+    assert _sub(standby["Name"]) == "standby.${DomainName}"
+    # The secondary leads while it is not writable; after a failover, the primary.
+    assert standby["Failover"] == {"Fn::If": ["IsPrimary", "SECONDARY", "PRIMARY"]}
+    assert standby["HealthCheckId"] == {
+        "Fn::If": ["IsPrimary", {"Ref": "AWS::NoValue"}, {"Ref": "NotWritableHealthCheck"}]
+    }
+    assert standby["Type"] == "CNAME" and int(standby["TTL"]) <= 10
+    names = resources["SiteCertificate"]["Properties"]["SubjectAlternativeNames"]
+    assert {_sub(n) for n in names} == {"origin.${DomainName}", "standby.${DomainName}"}
+
+
+def test_one_signing_key_is_generated_once_and_replicated_to_the_secondary():
+    regional = load("regional.yaml")
+    (secret,) = resources_of_type(regional, "AWS::SecretsManager::Secret").values()
+    assert secret["Condition"] == "IsPrimary"
+    props = secret["Properties"]
+    assert _sub(props["Name"]) == "${AppName}/django-secret-key"
+    assert props["ReplicaRegions"] == [{"Region": {"Ref": "SecondaryRegion"}}]
+    generated = props["GenerateSecretString"]
+    assert generated["PasswordLength"] >= 50
+    assert generated["ExcludePunctuation"] is True and not generated.get("IncludeSpace")
+    # Secrets Manager's AWS-managed key, which needs no grant in the role.
+    assert "KmsKeyId" not in props
+    assert "SecretString" not in props
+    output = regional["Outputs"]["SecretKeySecretId"]["Value"]
+    assert _sub(output) == "${AppName}/django-secret-key"
+    assert "Condition" not in regional["Outputs"]["SecretKeySecretId"]
+    role = regional["Resources"]["SiteRole"]
+    granted = [
+        s for s in _statements(role) if "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+    ]
+    assert [_sub(r) for s in granted for r in _as_list(s["Resource"])] == [SECRET_KEY_ARN]
+    assert all(_as_list(s["Action"]) == ["secretsmanager:GetSecretValue"] for s in granted)
 
 
 def test_main_stackset_deploys_the_regional_template_to_both_regions():
@@ -296,18 +386,19 @@ def test_parameters_name_regions_domain_and_alarm_email(name):
     ("path", "origin"),
     [
         ("/", "sites"),
+        ("/writablez", "sites"),
         ("/photos/p-1/", "sites"),
         ("/me/", "sites"),
         ("/readyz", "sites"),
         ("/static/css/site.css", "static"),
-        ("/api/photos", "writable-site"),
-        ("/api/state", "writable-site"),
-        ("/api/auth/token", "writable-site"),
-        ("/accounts/login/", "writable-site"),
-        ("/upload/", "writable-site"),
-        ("/photos/p-1/comments/", "writable-site"),
-        ("/photos/p-1/delete/", "writable-site"),
-        ("/console/", "writable-site"),
+        ("/api/photos", "home-write"),
+        ("/api/state", "home-write"),
+        ("/api/auth/token", "home-write"),
+        ("/accounts/login/", "home-write"),
+        ("/upload/", "home-write"),
+        ("/photos/p-1/comments/", "home-write"),
+        ("/photos/p-1/delete/", "home-write"),
+        ("/console/", "home-write"),
     ],
 )
 def test_each_route_reaches_the_origin_that_can_serve_it(path, origin):
