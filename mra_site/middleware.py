@@ -1,12 +1,43 @@
 """Page-level answers that every view shares."""
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 from .errors import ApplicationError
+
+# The header the front door sets on what it forwards (and strips from clients).
+DOOR_HEADER = "X-MRA-Door"
+_through_door: ContextVar[bool] = ContextVar("through_door", default=False)
+
+
+def request_through_door() -> bool:
+    """Whether the request being answered came through the front door."""
+    return _through_door.get()
+
+
+class RegionMiddleware:
+    """Every answer names the region that produced it (X-MRA-Region), and the
+    request's path in (front door or regional address) is known while it is served.
+
+    First in the chain, so that static files, 404s and error pages carry it too.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        token = _through_door.set(request.headers.get(DOOR_HEADER) == "1")
+        try:
+            response = self.get_response(request)
+        finally:
+            _through_door.reset(token)
+        response["X-MRA-Region"] = settings.MRA_REGION
+        return response
 
 
 class ApplicationErrorMiddleware:

@@ -1,12 +1,15 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from routing.health import writablez
+
 from . import views
 
 urlpatterns = [
     path("", include("photos.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
+    path("writablez", writablez, name="writablez"),
     path("", include("accounts.urls")),
     path("", include("routing.urls")),
     path("", include("replication.urls")),

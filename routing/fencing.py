@@ -14,6 +14,7 @@ from django.conf import settings
 from mra_site.aws.dynamodb import Attr, ConditionCheck, Write, transact
 from mra_site.aws.errors import ConditionFailed
 from mra_site.errors import ApplicationError
+from mra_site.middleware import request_through_door
 from mra_site.resources import table_name
 
 from .selectors import StateRecord, routing_state_get
@@ -26,7 +27,13 @@ FENCED_RETRY_AFTER_SECONDS = 1
 
 class WriteRefused(ApplicationError):
     """This region may not write now: 503 + Retry-After while fenced, 421 while the
-    other region takes writes; the body names the writable region and its URL."""
+    other region takes writes; the body names the writable region and its URL.
+
+    Through the front door a read-only region answers 503 + Retry-After as well
+    (code still `read_only_region`): the door moves writes to the writable
+    region within a second, so the client retries the same address, while a
+    421 would tell it to go to another host it never chose.
+    """
 
     def __init__(self, *, region: str, record: StateRecord) -> None:
         self.region = region
@@ -41,6 +48,15 @@ class WriteRefused(ApplicationError):
                 "Writes are paused in every region while the application is fenced "
                 f"({record.reason or 'operator action'}). Try again shortly.",
                 code="fenced",
+                status=503,
+                retry_after=FENCED_RETRY_AFTER_SECONDS,
+                extra=extra,
+            )
+        elif request_through_door():
+            super().__init__(
+                f"{region} is read-only now; writes are moving to {self.writable_region}. "
+                "Try again shortly.",
+                code="read_only_region",
                 status=503,
                 retry_after=FENCED_RETRY_AFTER_SECONDS,
                 extra=extra,

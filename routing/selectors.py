@@ -1,7 +1,5 @@
 """Reading the routing state from a region's own replica."""
 
-import threading
-import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -9,7 +7,8 @@ from typing import Any
 from django.conf import settings
 
 from mra_site.aws.dynamodb import Key, item_get, items_query
-from mra_site.aws.errors import ResourceMissing
+from mra_site.aws.errors import AwsError, ResourceMissing
+from mra_site.cache import SingleFlightCache
 from mra_site.resources import table_name
 
 from .states import RoutingState
@@ -41,8 +40,7 @@ class StateRecord:
         return self.state.writable_region() or settings.MRA_PRIMARY_REGION
 
 
-_cache: dict[str, tuple[float, StateRecord]] = {}
-_cache_lock = threading.Lock()
+_cache: SingleFlightCache[StateRecord] = SingleFlightCache()
 
 
 def routing_state_get(*, region: str, max_age: float | None = None) -> StateRecord:
@@ -50,19 +48,19 @@ def routing_state_get(*, region: str, max_age: float | None = None) -> StateReco
 
     Cached in-process for MRA_STATE_CACHE_SECONDS (pass max_age=0 for a fresh
     read): the transaction's condition check, not this cache, guards writes.
+    The refresh is single-flight: however many threads ask at once (the write
+    gate, pages, /writablez polled by the front door), a process reads the
+    item at most once per MRA_STATE_CACHE_SECONDS.
     """
     max_age = settings.MRA_STATE_CACHE_SECONDS if max_age is None else max_age
-    now = time.monotonic()
-    cached = _cache.get(region)
-    if cached and max_age > 0 and now - cached[0] < max_age:
-        return cached[1]
+    return _cache.get(region, max_age=max_age, load=lambda: _state_record_read(region=region))
+
+
+def _state_record_read(*, region: str) -> StateRecord:
     item = state_item_read(region=region)
     if not item:
         raise StateMissing(region=region)
-    record = state_record_from_item(item)
-    with _cache_lock:
-        _cache[region] = (time.monotonic(), record)
-    return record
+    return state_record_from_item(item)
 
 
 class StateMissing(ResourceMissing):
@@ -104,8 +102,50 @@ def state_record_from_item(item: dict[str, Any]) -> StateRecord:
 
 
 def clear_state_cache() -> None:
-    with _cache_lock:
-        _cache.clear()
+    _cache.clear()
+
+
+@dataclass(frozen=True)
+class WritableStatus:
+    """What GET /writablez tells the front door about one region."""
+
+    region: str
+    writable: bool
+    # Where writes belong now: the writable region, or while fenced the region
+    # that was writable before the fence; the door sends writes and reads there.
+    home: bool
+    state: str | None
+    version: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "writable": self.writable,
+            "home": self.home,
+            "state": self.state,
+            "version": self.version,
+        }
+
+
+def routing_writable_status(*, region: str) -> WritableStatus:
+    """Whether `region` takes writes now, from the same cached state the write gate reads.
+
+    When the region's own AWS does not answer (or holds no state), it is neither
+    writable nor home, and `state` and `version` are None: a region that cannot
+    read its state cannot commit a write either, and a stale answer must not
+    draw the door's writes to it.
+    """
+    try:
+        record = routing_state_get(region=region)
+    except AwsError:
+        return WritableStatus(region=region, writable=False, home=False, state=None, version=None)
+    return WritableStatus(
+        region=region,
+        writable=record.writable_region == region,
+        home=record.writer_region == region,
+        state=record.state.value,
+        version=record.version,
+    )
 
 
 def routing_state_public(*, record: StateRecord, serving_region: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.test import override_settings
 
 from devstack.data import Items, region_data_restore, tables_snapshot
+from devstack.door import Door
 from devstack.processes import Emulator, Site
 from devstack.regions import emulated_regions
 from mra_site.aws.clients import region_breaker
@@ -23,7 +24,7 @@ SECONDARY = "us-west-2"
 
 
 # Fixtures that start processes of their own for one test: such tests are `slow`.
-PROCESS_FIXTURES = {"replicator"}
+PROCESS_FIXTURES = {"replicator", "door", "fake_door"}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -165,6 +166,15 @@ def sites(emulators, log_dir, sites_state_dir) -> Iterator[dict[str, Site]]:
         yield pending
     for site in pending.values():
         site.stop()
+
+
+@pytest.fixture(scope="session")
+def door(sites, log_dir) -> Iterator[Door]:
+    """The front door (HAProxy) over the session's two sites."""
+    front = Door({region: site.url for region, site in sites.items()}, log_dir)
+    front.start()
+    yield front
+    front.stop()
 
 
 @pytest.fixture

@@ -77,6 +77,15 @@ MRA_COGNITO_AUTO_CONFIRM = env.bool("MRA_COGNITO_AUTO_CONFIRM", default=True)
 # How long a region may answer writes from a cached state read; the
 # transaction's condition check on the state item is the real guard.
 MRA_STATE_CACHE_SECONDS = env.float("MRA_STATE_CACHE_SECONDS", default=1.0)
+if not 0 <= MRA_STATE_CACHE_SECONDS <= 1:
+    # The front door polls /writablez, which reads this cache: older would
+    # delay moving writes after a transition.
+    raise ImproperlyConfigured("MRA_STATE_CACHE_SECONDS must be between 0 and 1 second")
+# /readyz answers from a per-process cache this old at most, so that a flood
+# of probes cannot turn into AWS throttling and flip the front door's routing.
+MRA_READYZ_CACHE_SECONDS = env.float("MRA_READYZ_CACHE_SECONDS", default=3.0)
+# The address users get: the local front door (HAProxy), CloudFront on AWS.
+MRA_DOOR_URL = env.str("MRA_DOOR_URL", default="http://127.0.0.1:8000")
 # The lag canary's heartbeat period, and how long after a fence a region must
 # wait (with a post-fence heartbeat visible) before it counts as drained.
 MRA_CANARY_INTERVAL_SECONDS = env.float("MRA_CANARY_INTERVAL_SECONDS", default=1.0)
@@ -138,6 +147,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every answer (static files, 404s, error pages) names its region.
+    "mra_site.middleware.RegionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -155,3 +155,21 @@ def test_an_upload_through_the_api_gets_the_refusal(aws, tokens, region):
     read_only = client.post("/api/photos", {"image": png(), "title": "red"}, **auth)
     assert read_only.status_code == 421
     assert read_only.json()["writable_region"] == SECONDARY
+
+
+def test_through_the_front_door_a_read_only_region_answers_503_never_421(aws, tokens):
+    client = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['member']}"}
+    move(RoutingState.FENCED, 1)
+    move(RoutingState.FAILOVER, 2, force=True)
+    through_door = client.post(
+        "/api/photos", {"image": png(), "title": "red"}, HTTP_X_MRA_DOOR="1", **auth
+    )
+    assert through_door.status_code == 503
+    assert through_door["Retry-After"] == "1"
+    assert through_door.json()["error"] == "read_only_region"
+    assert through_door.json()["writable_region"] == SECONDARY
+    # The same write on the regional address is still told where to go.
+    regional = client.post("/api/photos", {"image": png(), "title": "red"}, **auth)
+    assert regional.status_code == 421
+    assert stored("PHOTO#") == set()

@@ -38,8 +38,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS("Nothing to change: both regions are up to date."))
         if demo:
             self.stdout.write("")
+            self.stdout.write(self.style.SUCCESS(f"  The site: {settings.MRA_DOOR_URL}/"))
+            self.stdout.write("  Regional addresses (operators and tests):")
             for region, url in settings.MRA_REGION_URLS.items():
-                self.stdout.write(f"  {region}: {url}/")
+                self.stdout.write(f"    {region}: {url}/")
             self.stdout.write(
                 f"  demo user:     {settings.MRA_DEMO_USERNAME} / {settings.MRA_DEMO_PASSWORD}\n"
                 f"  demo operator: {settings.MRA_DEMO_OPERATOR_USERNAME} / "

@@ -1,0 +1,171 @@
+"""The local front door (HAProxy, devstack/door.py) in front of the two sites:
+writes follow the routing state, reads survive a stopped or frozen home region."""
+
+import io
+import json
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from PIL import Image
+
+from devstack.door import Door
+from mra_site.aws import cognito
+from mra_site.polling import poll
+from routing.states import RoutingState
+from tests.conftest import PRIMARY, SECONDARY
+from tests.routing.helpers import move
+
+DEADLINE = 30
+
+
+def png() -> bytes:
+    data = io.BytesIO()
+    Image.new("RGB", (8, 8), (20, 120, 200)).save(data, format="PNG")
+    return data.getvalue()
+
+
+@pytest.fixture
+def bearer(make_user) -> dict[str, str]:
+    make_user("dora", "Correct-horse-1")
+    token = cognito.sign_in(region=PRIMARY, username="dora", password="Correct-horse-1")
+    return {"Authorization": f"Bearer {token.access_token}"}
+
+
+def test_writes_through_the_door_follow_every_transition_and_never_see_a_421(aws, door, bearer):
+    answers: list[int] = []
+
+    def upload() -> requests.Response:
+        response = requests.post(
+            f"{door.url}/api/photos",
+            files={"image": ("p.png", png(), "image/png")},
+            data={"title": "through the door"},
+            headers=bearer,
+            timeout=30,
+        )
+        answers.append(response.status_code)
+        return response
+
+    def lands(status: int, region: str) -> None:
+        def check() -> bool:
+            response = upload()
+            if response.status_code == 503:
+                assert response.headers["Retry-After"]
+            return (response.status_code, response.headers.get("X-MRA-Region")) == (
+                status,
+                region,
+            )
+
+        poll(check, timeout=DEADLINE, interval=0.2, what=f"a write answered {status} by {region}")
+
+    lands(201, PRIMARY)
+    move(RoutingState.FENCED, 1)
+    lands(503, PRIMARY)
+    fenced = upload()
+    assert fenced.headers["Retry-After"] == "1"
+    assert fenced.json()["error"] == "fenced"
+    move(RoutingState.FAILOVER, 2, force=True)
+    lands(201, SECONDARY)
+    move(RoutingState.FENCED, 3)
+    lands(503, SECONDARY)
+    move(RoutingState.ACTIVE, 4, force=True)
+    lands(201, PRIMARY)
+    assert 421 not in answers
+    assert set(answers) <= {201, 503}
+
+
+def test_reads_through_the_door_survive_a_frozen_and_a_stopped_primary_site(aws, door, sites):
+    primary = sites[PRIMARY]
+    assert primary.proc is not None
+
+    def read() -> requests.Response:
+        return requests.get(f"{door.url}/api/photos", timeout=30)
+
+    def reads_from(region: str) -> bool:
+        response = read()
+        assert response.status_code == 200
+        return response.headers["X-MRA-Region"] == region
+
+    assert read().headers["X-MRA-Region"] == PRIMARY
+    os.killpg(primary.proc.pid, signal.SIGSTOP)
+    try:
+        poll(lambda: reads_from(SECONDARY), timeout=DEADLINE, what="reads served by us-west-2")
+    finally:
+        os.killpg(primary.proc.pid, signal.SIGCONT)
+    poll(lambda: reads_from(PRIMARY), timeout=DEADLINE, what="reads back home")
+
+    primary.kill()
+    try:
+        poll(lambda: reads_from(SECONDARY), timeout=DEADLINE, what="reads served by us-west-2")
+    finally:
+        primary.start()
+    poll(lambda: reads_from(PRIMARY), timeout=DEADLINE, what="reads back home")
+
+
+class FakeSite(BaseHTTPRequestHandler):
+    """A region that is home (or not) and echoes the headers it got."""
+
+    home = True
+
+    def do_GET(self) -> None:
+        if self.path == "/writablez":
+            body = {"home": type(self).home}
+        else:
+            body = {"door": self.headers.get_all("X-MRA-Door")}
+        self._answer(200 if self.path != "/writablez" or type(self).home else 503, body)
+
+    do_POST = do_GET
+
+    def _answer(self, status: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_door(log_dir) -> Iterator[Door]:
+    """A door over two fake regions (no AWS, no Django)."""
+    servers = [ThreadingHTTPServer(("127.0.0.1", 0), FakeSite) for _ in range(2)]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    front = Door(
+        {
+            region: f"127.0.0.1:{server.server_address[1]}"
+            for region, server in zip((PRIMARY, SECONDARY), servers, strict=True)
+        },
+        log_dir,
+    )
+    FakeSite.home = True
+    front.start()
+    yield front
+    front.stop()
+    for server in servers:
+        server.shutdown()
+    FakeSite.home = True
+
+
+def test_the_door_sets_its_own_header_whatever_the_client_sent(fake_door):
+    response = requests.get(f"{fake_door.url}/echo", headers={"X-MRA-Door": "0"}, timeout=10)
+    assert response.json() == {"door": ["1"]}
+
+
+def test_with_no_home_region_the_door_answers_json_503_with_retry_after(fake_door):
+    FakeSite.home = False
+
+    def refused() -> bool:
+        return requests.post(f"{fake_door.url}/api/photos", timeout=10).status_code == 503
+
+    poll(refused, timeout=DEADLINE, what="the door without a home region")
+    response = requests.post(f"{fake_door.url}/api/photos", timeout=10)
+    assert response.headers["Retry-After"] == "1"
+    assert response.json()["error"] == "unavailable"
