@@ -50,6 +50,7 @@ DEFAULTS_KEPT_ON_AWS = {
     "MRA_COGNITO_JWKS_TTL": "the default hour suits Cognito's key rotation",
     "MRA_COGNITO_AUTO_CONFIRM": "sign-up confirms users as it does locally (no e-mail step)",
     "MRA_STATE_CACHE_SECONDS": "the same bound on stale routing reads as locally",
+    "MRA_READYZ_CACHE_SECONDS": "a few seconds, so health-check floods cannot become throttling",
     "MRA_AWS_CONNECT_TIMEOUT": "the default fails fast on AWS as well",
     "MRA_AWS_READ_TIMEOUT": "the default fails fast on AWS as well",
     "MRA_AWS_MAX_ATTEMPTS": "the default fails fast on AWS as well",
@@ -143,6 +144,7 @@ def stage_environment(
         ),
         "DJANGO_STATIC_URL": f"https://{domain}/static/",
         "MRA_COOKIE_DOMAIN": domain,
+        "MRA_DOOR_URL": f"https://{domain}",
         # A name, not a value: each function reads its own region's replica at start.
         "MRA_SECRET_KEY_SECRET_ID": _same(primary, secondary, "SecretKeySecretId"),
         "MRA_LOG_LEVEL": "INFO",
