@@ -15,6 +15,7 @@ from string import Template
 
 import requests
 
+from . import gunicorn
 from .processes import BIN, ROOT, Process, free_port
 
 TEMPLATE = ROOT / "devstack" / "haproxy.cfg"
@@ -53,8 +54,12 @@ def door_config(
         log_level=log_level,
         error_dir=error_dir,
         read_timeout=READ_TIMEOUT,
-        write_servers="\n".join(f"    server {r} {sites[r]}" for r in names),
-        read_servers="\n".join(f"    server {r} {sites[r]}" for r in names),
+        write_servers="\n".join(
+            f"    server {r} {sites[r]} maxconn {gunicorn.DOOR_WRITES}" for r in names
+        ),
+        read_servers="\n".join(
+            f"    server {r} {sites[r]} maxconn {gunicorn.DOOR_READS}" for r in names
+        ),
         read_preferences="\n".join(
             f"    use-server {r} if {{ srv_is_up(writes/{r}) }}" for r in names
         ),

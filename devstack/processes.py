@@ -144,13 +144,8 @@ class Site(Process):
             "mra_site.wsgi",
             "-b",
             f"127.0.0.1:{self.port}",
-            "--workers",
-            "1",
-            "--threads",
-            "8",
-            "--timeout",
-            "30",
-            "--no-control-socket",
+            "-c",
+            "python:devstack.gunicorn",
         ]
 
     def env(self) -> dict[str, str]:

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import signal
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +14,7 @@ import pytest
 import requests
 from PIL import Image
 
+from devstack import gunicorn
 from devstack.door import Door
 from mra_site.aws import cognito
 from mra_site.polling import poll
@@ -169,3 +171,46 @@ def test_with_no_home_region_the_door_answers_json_503_with_retry_after(fake_doo
     response = requests.post(f"{fake_door.url}/api/photos", timeout=10)
     assert response.headers["Retry-After"] == "1"
     assert response.json()["error"] == "unavailable"
+
+
+def _trickle_upload(door_url: str, bearer: dict[str, str], release: threading.Event) -> None:
+    """An upload whose body arrives a few bytes at a time until `release`: it holds a
+    thread of whichever site it reaches, as a phone on a slow uplink does."""
+    host, port = door_url.removeprefix("http://").split(":")
+    length = 1_000_000
+    head = (
+        "POST /api/photos HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        f"Authorization: {bearer['Authorization']}\r\n"
+        "Content-Type: multipart/form-data; boundary=trickle\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=60) as sock:
+        sock.sendall(head.encode())
+        while not release.wait(0.05):
+            sock.sendall(b"trickle--")
+
+
+def test_a_site_busy_with_slow_uploads_stays_healthy_behind_the_door(aws, door, sites, bearer):
+    """More slow uploads than the site has threads: the door lets in only its share, so the
+    site keeps answering its health checks and stays the door's home for reads."""
+    release = threading.Event()
+    uploads = [
+        threading.Thread(target=_trickle_upload, args=(door.url, bearer, release), daemon=True)
+        for _ in range(gunicorn.THREADS + 4)
+    ]
+    for upload in uploads:
+        upload.start()
+    try:
+        # Longer than the door needs to take a region out whose checks time out.
+        release.wait(3)
+        assert requests.get(f"{sites[PRIMARY].url}/writablez", timeout=5).status_code == 200
+        for _ in range(5):
+            response = requests.get(f"{door.url}/api/photos", timeout=10)
+            assert response.status_code == 200
+            assert response.headers["X-MRA-Region"] == PRIMARY
+        assert all(upload.is_alive() for upload in uploads), "the uploads were still sending"
+    finally:
+        release.set()
+        for upload in uploads:
+            upload.join(timeout=10)

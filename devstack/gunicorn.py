@@ -1,0 +1,21 @@
+"""How each regional site runs under gunicorn locally: the Procfile and the test
+sites both start it with `-c python:devstack.gunicorn`.
+
+One process with many threads: the work is waiting on AWS (and Pillow releases
+the GIL while it decodes), and a single pool lets the front door bound what
+reaches a site. The door (devstack/door.py) lets at most DOOR_WRITES writes and
+DOOR_READS reads into a site at once, fewer than its threads, so the door's
+health checks (/writablez, /readyz) always find a free thread and a site busy
+with slow uploads is never taken for a dead one.
+"""
+
+THREADS = 16
+DOOR_WRITES = 8
+DOOR_READS = 6
+assert DOOR_WRITES + DOOR_READS < THREADS, "keep threads free for the health checks"
+
+worker_class = "gthread"
+workers = 1
+threads = THREADS
+timeout = 30
+control_socket_disable = True
