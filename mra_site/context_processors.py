@@ -2,7 +2,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from photos.texts import photos_script_texts
-from routing.banner import banner_texts
+from routing.banner import banner_texts, served_through_door
 
 
 def region(request: HttpRequest) -> dict:
@@ -12,6 +12,8 @@ def region(request: HttpRequest) -> dict:
         "serving_region": serving,
         "serving_role": "primary" if serving == settings.MRA_PRIMARY_REGION else "secondary",
         "region_urls": settings.MRA_REGION_URLS,
+        # The page's origin is the front door: it never sends the browser elsewhere.
+        "through_door": served_through_door(request),
     }
 
 
@@ -19,7 +21,9 @@ def script_texts(request: HttpRequest) -> dict:
     """Every sentence the page scripts show, by script: they keep none of their own."""
     return {
         "script_texts": {
-            "routing": banner_texts(serving_region=settings.MRA_REGION),
+            "routing": banner_texts(
+                serving_region=settings.MRA_REGION, door=served_through_door(request)
+            ),
             "photos": photos_script_texts(max_bytes=settings.MRA_PHOTO_MAX_BYTES),
         }
     }

@@ -1,5 +1,6 @@
 """Pages: gallery, photo detail with comments, upload, My photos."""
 
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -53,6 +54,34 @@ def sign_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
+# What a refused form's "continue" link carries to the writable region, by page.
+CARRIED_COMMENT = "comment"
+CARRIED_TITLE = "title"
+
+
+def carried_text(request: HttpRequest, name: str, *, max_length: int) -> str:
+    """Text a refused form carried here in the query (`?comment=`, `?title=`), made safe
+    to pre-fill a field: control characters other than line breaks and tabs dropped,
+    cut to the field's limit. The template escapes it."""
+    value = request.GET.get(name, "")
+    kept = "".join(c for c in value if c in "\n\t" or unicodedata.category(c) != "Cc")
+    return kept[:max_length]
+
+
+def continue_url(refused: WriteRefused, path: str, *, fragment: str = "", **carried: str) -> str:
+    """Where a write refused as read-only (421) goes on: the page at `path` in the writable
+    region, a GET that keeps what was typed; "" when there is no such region."""
+    if refused.status != 421 or not refused.writable_url:
+        return ""
+    query = urlencode({name: value for name, value in carried.items() if value})
+    return (
+        refused.writable_url.rstrip("/")
+        + path
+        + (f"?{query}" if query else "")
+        + (f"#{fragment}" if fragment else "")
+    )
+
+
 def photo_card(photo: Photo) -> dict[str, Any]:
     return {"photo": photo, "thumbnail_url": media_url(key=photo.thumbnail_key)}
 
@@ -102,9 +131,11 @@ def _detail(
     *,
     form: CommentForm | None = None,
     refused: WriteRefused | None = None,
+    carried: str = "",
     status: int = 200,
 ) -> HttpResponse:
     photo = selectors.photo_get(photo_id=photo_id)
+    detail_path = reverse("photos:detail", args=[photo.id])
     arrived = photo_media_arrived(photo=photo)
     try:
         comments = selectors.comment_list(
@@ -127,6 +158,12 @@ def _detail(
             "is_owner": request.user.is_authenticated
             and request.user.username.lower() == photo.owner.lower(),
             "refused": refused,
+            "continue_url": continue_url(
+                refused, detail_path, fragment="comments" if carried else "", comment=carried
+            )
+            if refused
+            else "",
+            "continue_keeps": CARRIED_COMMENT if carried else "",
             "comment_max_length": COMMENT_MAX_LENGTH,
         },
         status=status,
@@ -136,7 +173,8 @@ def _detail(
 
 @require_GET
 def photo_detail(request: HttpRequest, photo_id: str) -> HttpResponse:
-    return _detail(request, photo_id)
+    carried = carried_text(request, CARRIED_COMMENT, max_length=COMMENT_MAX_LENGTH)
+    return _detail(request, photo_id, form=CommentForm(initial={"message": carried}))
 
 
 @require_POST
@@ -152,7 +190,14 @@ def comment_post(request: HttpRequest, photo_id: str) -> HttpResponse:
             message=form.cleaned_data["message"],
         )
     except WriteRefused as exc:
-        return _detail(request, photo_id, form=form, refused=exc, status=exc.status)
+        return _detail(
+            request,
+            photo_id,
+            form=form,
+            refused=exc,
+            carried=form.cleaned_data["message"],
+            status=exc.status,
+        )
     except InvalidInput as exc:
         form.add_error(exc.field, exc.detail)
         return _detail(request, photo_id, form=form, status=exc.status)
@@ -183,6 +228,14 @@ def _upload_page(
         {
             "form": form,
             "refused": refused,
+            "continue_url": continue_url(
+                refused,
+                reverse("photos:upload"),
+                title=form.cleaned_data.get("title", "") if form.is_bound else "",
+            )
+            if refused
+            else "",
+            "continue_keeps": CARRIED_TITLE,
             "max_bytes": settings.MRA_PHOTO_MAX_BYTES,
             "max_megabytes": f"{settings.MRA_PHOTO_MAX_BYTES / (1024 * 1024):g}",
             "max_megapixels": f"{settings.MRA_PHOTO_MAX_PIXELS / 1_000_000:g}",
@@ -216,7 +269,8 @@ def upload(request: HttpRequest) -> HttpResponse:
 @csrf_protect
 def _upload_checked(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        return _upload_page(request, UploadForm())
+        carried = carried_text(request, CARRIED_TITLE, max_length=TITLE_MAX_LENGTH)
+        return _upload_page(request, UploadForm(initial={"title": carried}))
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _upload_page(request, form, status=400)

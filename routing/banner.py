@@ -1,8 +1,13 @@
 """What a page says about writing here: the banner and the reason on disabled controls.
 
 Every sentence lives here. The server renders the banner with them, and gives
-state.js the same sentences (`banner_texts`) with only `{writable_region}` left
-for the script to fill from the state it polls, so the script keeps no copy.
+state.js the same sentences (`banner_texts`) with only `{writable_region}` (and,
+through the front door, `{serving_region}`) left for the script to fill from the
+state it polls, so the script keeps no copy.
+
+A page served through the front door (`served_through_door`) speaks of the site,
+not of the region that served it: writing is open wherever the door sends it,
+and the page never sends the browser to another host.
 """
 
 import re
@@ -10,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
+from django.http import HttpRequest
 
 from .selectors import StateRecord
 from .states import RoutingState
@@ -27,7 +33,15 @@ class Situation(StrEnum):
     REGION_DOWN = "region_down"
 
 
+# The front door marks every request it forwards with this header (and strips a
+# client's own), so its presence means the page's origin is the door.
+DOOR_HEADER = "X-MRA-Door"
+_DOOR_META = "HTTP_" + DOOR_HEADER.upper().replace("-", "_")
+
 WHERE = "You are on {serving_region} ({serving_role})."
+# Through the door the region that answers may change under the page: the script
+# fills it from each state it polls.
+DOOR_WHERE = "Served by {serving_region}."
 WRITES_OPEN = "Uploads and comments are open."
 # Shown next to each disabled write control, and in the banner after WHERE.
 REASONS = {
@@ -51,6 +65,9 @@ REASONS = {
 }
 # Added to the banner when the state shown was read from the other region.
 NOTES = {Situation.REGION_DOWN: "(State read from {other_region}.)"}
+# The link a page on a regional address offers while another region takes writes.
+WRITABLE_LINK = "Continue on {writable_region}"
+LINKED = (Situation.READ_ONLY, Situation.REGION_DOWN)
 # The banner's colour (static/css/routing.css).
 LOOKS = {
     Situation.OPEN: "open",
@@ -65,6 +82,7 @@ class WriteStatus:
     situation: Situation
     message: str
     reason: str  # shown next to a disabled write control
+    link: str = ""  # the words of the link to the writable region, when there is one
 
     @property
     def writable_here(self) -> bool:
@@ -84,18 +102,29 @@ def text_fill(template: str, **values: str) -> str:
     return _PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), template)
 
 
-def situation_of(*, record: StateRecord | None, serving_region: str) -> Situation:
+def served_through_door(request: HttpRequest | None) -> bool:
+    """Whether `request` came through the front door (its header, set by the door only)."""
+    return bool(request is not None and request.META.get(_DOOR_META) == "1")
+
+
+def situation_of(
+    *, record: StateRecord | None, serving_region: str, door: bool = False
+) -> Situation:
     if record is None:
         return Situation.STATE_UNREADABLE
-    if record.writable_region == serving_region:
+    if record.writable_region == serving_region or (door and record.writable_region):
         return Situation.OPEN
     if record.state is RoutingState.FENCED:
         return Situation.FENCED
     return Situation.READ_ONLY
 
 
-def banner_texts(*, serving_region: str) -> dict[str, dict[str, str]]:
-    """The banner and reason of every situation, as served to the script."""
+def banner_texts(*, serving_region: str, door: bool = False) -> dict[str, dict[str, str]]:
+    """The banner, reason and link of every situation, as served to the script.
+
+    Through the door, `{serving_region}` is left for the script: the region that
+    answers its polls is the one serving the page's requests now.
+    """
     values = {
         "serving_region": serving_region,
         "serving_role": "primary" if serving_region == settings.MRA_PRIMARY_REGION else "secondary",
@@ -103,21 +132,32 @@ def banner_texts(*, serving_region: str) -> dict[str, dict[str, str]]:
             (region for region in settings.MRA_REGION_URLS if region != serving_region), ""
         ),
     }
+    if door:
+        del values["serving_region"]
     texts: dict[str, dict[str, str]] = {}
     for situation, reason in REASONS.items():
-        parts = [WHERE, reason or WRITES_OPEN, NOTES.get(situation, "")]
+        note = "" if door else NOTES.get(situation, "")
+        parts = [DOOR_WHERE if door else WHERE, reason or WRITES_OPEN, note]
         texts[situation.value] = {
             "banner": text_fill(" ".join(part for part in parts if part), **values),
             "reason": text_fill(reason, **values),
             "look": LOOKS.get(situation, "unknown"),
+            "link": "" if door or situation not in LINKED else WRITABLE_LINK,
         }
     return texts
 
 
-def write_status(*, record: StateRecord | None, serving_region: str) -> WriteStatus:
-    situation = situation_of(record=record, serving_region=serving_region)
-    text = banner_texts(serving_region=serving_region)[situation.value]
-    writable = {"writable_region": record.writable_region or ""} if record else {}
+def write_status(
+    *, record: StateRecord | None, serving_region: str, door: bool = False
+) -> WriteStatus:
+    situation = situation_of(record=record, serving_region=serving_region, door=door)
+    text = banner_texts(serving_region=serving_region, door=door)[situation.value]
+    values = {"serving_region": serving_region}
+    if record:
+        values["writable_region"] = record.writable_region or ""
     return WriteStatus(
-        situation, text_fill(text["banner"], **writable), text_fill(text["reason"], **writable)
+        situation,
+        text_fill(text["banner"], **values),
+        text_fill(text["reason"], **values),
+        text_fill(text["link"], **values),
     )

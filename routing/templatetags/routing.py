@@ -3,9 +3,10 @@ from datetime import UTC, datetime
 
 from django import template
 from django.conf import settings
+from django.http import HttpRequest
 
 from mra_site.aws.errors import AwsError
-from routing.banner import write_status
+from routing.banner import served_through_door, write_status
 from routing.selectors import routing_state_get, routing_state_public
 
 register = template.Library()
@@ -15,11 +16,13 @@ register = template.Library()
 def routing_banner(context: template.Context) -> dict:
     """The state banner, rendered from this region's cached state record."""
     serving = settings.MRA_REGION
+    request = context.get("request")
+    door = served_through_door(request)
     try:
         record = routing_state_get(region=serving)
     except AwsError:
         record = None
-    status = write_status(record=record, serving_region=serving)
+    status = write_status(record=record, serving_region=serving, door=door)
     public = None
     if record:
         # Which region wrote before a fence, so that a page opened while
@@ -28,16 +31,32 @@ def routing_banner(context: template.Context) -> dict:
             **routing_state_public(record=record, serving_region=serving),
             "fenced_from": record.fenced_from,
         }
-    request = context.get("request")
+    writable_url = ""
+    if status.link and record and record.writable_region and request is not None:
+        writable_url = context.get("continue_url") or _same_page_in(
+            record.writable_region, request=request
+        )
     return {
         "is_operator": bool(getattr(getattr(request, "user", None), "is_operator", False)),
         "status": status,
+        "door": door,
+        "writable_url": writable_url,
+        "writable_region": record.writable_region if record else "",
         "serving_region": serving,
         "regions_json": json.dumps(
             {region: url for region, url in settings.MRA_REGION_URLS.items()}
         ),
         "state_json": json.dumps(public) if public else "",
     }
+
+
+def _same_page_in(region: str, *, request: HttpRequest) -> str:
+    """This page's address in `region`; after a refused form (a POST-only address)
+    the region's gallery, for a link must never lead to a 405."""
+    base = settings.MRA_REGION_URLS.get(region, "").rstrip("/")
+    if not base:
+        return ""
+    return base + (request.get_full_path() if request.method in ("GET", "HEAD") else "/")
 
 
 @register.filter

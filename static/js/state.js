@@ -1,13 +1,23 @@
-/* Pages follow the routing state: banner, write controls, moving to the writable region.
+/* Pages follow the routing state: banner, write controls, the writable region.
  *
- * Polls /api/state about every 2 s (not in hidden tabs). While this region is
- * not writable, every [data-write-control] element is disabled with the
- * reason next to it; when writes reopen they are re-enabled in place. When
- * the writable region changes to another region, the page moves to the same
- * path there. If this region does not answer, the other region's /api/state
- * is asked instead. window.mra.apiFetch waits out 503s and follows 421s.
+ * Polls /api/state about every 2 s (not in hidden tabs). While writes cannot
+ * be sent from this page, every [data-write-control] element is disabled with
+ * the reason next to it; when writes reopen they are re-enabled in place
+ * (form fields are never touched, so what the user typed or picked stays).
+ *
+ * Through the front door (the banner's data-door) the page never leaves its
+ * origin: the door sends writes to whichever region takes them, so writing is
+ * open whenever some region is writable, and window.mra.apiFetch waits out a
+ * 503 (or a 421, which the door should never let through) and retries in place.
+ *
+ * On a regional address, a page on a region that does not take writes shows a
+ * link to the same page in the writable region; when the writable region
+ * changes to another region, the page moves there. If this region does not
+ * answer, the other region's /api/state is asked instead. apiFetch waits out
+ * 503s and follows 421s.
+ *
  * Every sentence it shows comes from the page (#script-texts, written by
- * routing/banner.py); it only picks the situation and fills in the region.
+ * routing/banner.py); it only picks the situation and fills in the regions.
  */
 (function () {
   "use strict";
@@ -17,12 +27,14 @@
   var RETRY_LIMIT_MS = 60000;
 
   var banner = null;
+  var door = false;
   var servingRegion = "";
   var regionUrls = {};
   var texts = {};
   var baseline = null; // the region writes come from (or came from, before a fence)
   var timer = null;
   var moving = false;
+  var fencedFromUnknown = false;
 
   function otherRegion() {
     var names = Object.keys(regionUrls);
@@ -36,14 +48,16 @@
    * controls and the banner's look; only {writable_region} is left to fill
    * from the polled state. */
   function fill(template, state) {
+    var values = Object.assign({ serving_region: servingRegion }, state || {});
     return template.replace(/\{(\w+)\}/g, function (placeholder, name) {
-      var value = state && state[name];
-      return typeof value === "string" ? value : placeholder;
+      var value = values[name];
+      return typeof value === "string" && value ? value : placeholder;
     });
   }
 
   function situationOf(state, ownRegionDown) {
     if (!state) return "unreachable";
+    if (door) return state.writable_region ? "open" : "fenced";
     if (ownRegionDown) return "region_down";
     if (state.writable_region === servingRegion) return "open";
     if (state.state === "fenced") return "fenced";
@@ -121,11 +135,30 @@
     }
   }
 
-  function moveTo(region) {
+  function samePageIn(region) {
     var url = regionUrls[region];
-    if (!url || moving) return;
+    return url ? url.replace(/\/$/, "") + window.location.pathname + window.location.search : "";
+  }
+
+  function moveTo(region) {
+    var url = samePageIn(region);
+    if (door || !url || moving) return;
     moving = true;
-    window.location.assign(url.replace(/\/$/, "") + window.location.pathname + window.location.search);
+    window.location.assign(url);
+  }
+
+  function showLink(text, state) {
+    var link = banner && banner.querySelector("[data-writable-link]");
+    if (!link) return;
+    var target = text.link && state && state.writable_region ? samePageIn(state.writable_region) : "";
+    // The server's link may carry more than the path (a refused comment's text): keep
+    // it while it still points at the writable region.
+    if (target && link.dataset.region !== state.writable_region) {
+      link.href = target;
+      link.dataset.region = state.writable_region;
+    }
+    if (target) setText(link, fill(text.link, state));
+    link.hidden = !target;
   }
 
   function render(state, options) {
@@ -141,9 +174,13 @@
       }
       if (state) banner.dataset.version = String(state.version);
     }
+    showLink(text, state);
     if (!state) return;
+    if (door && state.serving_region) servingRegion = state.serving_region;
     var writer = state.writable_region || state.fenced_from || null;
-    var changed = writer && baseline && writer !== baseline;
+    // A fence whose former writer is unknown: the next writer is a change all the same.
+    if (!writer && state.state === "fenced") fencedFromUnknown = true;
+    var changed = writer && (baseline ? writer !== baseline : fencedFromUnknown);
     if (writer) baseline = writer;
     var elsewhere = state.writable_region && state.writable_region !== servingRegion;
     if (elsewhere && (changed || options.ownRegionDown)) moveTo(state.writable_region);
@@ -169,7 +206,8 @@
     return fetchJson("/api/state")
       .then(function (state) { render(state); })
       .catch(function () {
-        var other = otherRegion();
+        // Through the door there is only the door to ask.
+        var other = door ? null : otherRegion();
         if (!other || !regionUrls[other]) throw new Error("no other region");
         return fetchJson(regionUrls[other].replace(/\/$/, "") + "/api/state", { mode: "cors", credentials: "omit" })
           .then(function (state) {
@@ -199,19 +237,22 @@
   }
 
   /* fetch() for page scripts calling the API: a 503 with Retry-After is
-   * retried after the wait (for up to a minute); a 421 moves the page to the
-   * writable region (its session and forms live there), returning the response. */
+   * retried after the wait (for up to a minute). On a regional address a 421
+   * moves the page to the writable region (its session and forms live there),
+   * returning the response; through the door a 421 is waited out like a 503,
+   * for the door sends the retry to the region that takes writes. */
   async function apiFetch(url, options) {
     var deadline = Date.now() + RETRY_LIMIT_MS;
     for (;;) {
       var response = await fetch(url, options || {});
       var retryAfter = response.headers.get("Retry-After");
-      if (response.status === 503 && retryAfter !== null && Date.now() < deadline) {
+      var waitable = response.status === 503 ? retryAfter !== null : door && response.status === 421;
+      if (waitable && Date.now() < deadline) {
         var seconds = parseFloat(retryAfter);
-        await sleep((isNaN(seconds) ? 2 : Math.max(seconds, 0.2)) * 1000);
+        await sleep((isNaN(seconds) ? 1 : Math.max(seconds, 0.2)) * 1000);
         continue;
       }
-      if (response.status === 421) {
+      if (response.status === 421 && !door) {
         var body = await response.clone().json().catch(function () { return {}; });
         if (body.writable_region && regionUrls[body.writable_region]) moveTo(body.writable_region);
         else if (body.writable_url && !moving) {
@@ -232,6 +273,7 @@
 
   function start() {
     banner = document.getElementById("routing-banner");
+    door = Boolean(banner && banner.dataset.door === "1");
     servingRegion = (banner && banner.dataset.servingRegion) || document.body.dataset.region || "";
     try {
       regionUrls = JSON.parse((banner && banner.dataset.regions) || "{}");

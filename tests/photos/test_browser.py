@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import PRIMARY
+from tests.conftest import PRIMARY, SECONDARY
 from tests.photos.conftest import image_bytes
 
 pytestmark = pytest.mark.browser
@@ -52,3 +52,47 @@ def test_sign_in_upload_see_it_in_the_gallery_and_comment(aws, make_user, sites,
         assert small.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         phone.close()
+
+
+def test_without_javascript_a_refused_comment_continues_in_the_writable_region(
+    aws, make_user, sites, browser
+):
+    from django.conf import settings
+
+    from mra_site.aws.clients import dynamodb_table
+    from photos import services
+    from photos.records import photo_item
+    from tests.photos.conftest import upload_file
+
+    make_user("alice", "Correct-horse-1")
+    photo = services.photo_create(owner="bob", title="Quay", upload=upload_file(image_bytes()))
+    dynamodb_table(SECONDARY, f"{settings.MRA_TABLE_PREFIX}photos").put_item(Item=photo_item(photo))
+    primary, secondary = sites[PRIMARY].url, sites[SECONDARY].url
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(15000)
+    try:
+        page = context.new_page()
+        path = f"/photos/{photo.id}/"
+        page.goto(f"{secondary}/accounts/login/?next={path}")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill("Correct-horse-1")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{secondary}{path}")
+        typed = "Written on the read-only region"
+        page.get_by_label("Add a comment").fill(typed)
+        page.get_by_role("button", name="Comment").click()
+        refused = page.get_by_test_id("write-refused")
+        assert "read-only" in refused.inner_text()
+
+        with page.expect_navigation() as moved:
+            refused.get_by_role("link", name=f"Continue on {PRIMARY}").click()
+        assert moved.value.status == 200
+        assert page.url.startswith(f"{primary}{path}?comment=")
+        assert page.get_by_label("Add a comment").input_value() == typed
+        page.get_by_role("button", name="Comment").click()
+        page.wait_for_url(f"{primary}{path}#comments")
+        assert page.locator(
+            ".comment-text", has_text="Written on the read-only region"
+        ).is_visible()
+    finally:
+        context.close()

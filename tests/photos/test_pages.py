@@ -1,11 +1,15 @@
 """The pages as a browser gets them: escaping, forms, refusals, placeholders."""
 
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlencode, urlsplit
+
 from django.conf import settings
 
 from mra_site.aws.clients import dynamodb_table
 from photos import selectors, services
 from photos.records import photo_item
-from photos.services import COMMENT_MAX_LENGTH
+from photos.services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from tests.conftest import PRIMARY, SECONDARY
 from tests.photos.conftest import csrf_token, image_bytes, upload_file
 from tests.photos.test_uploads import noise_png, set_state
@@ -152,3 +156,104 @@ def test_metadata_that_arrived_before_its_media_shows_a_placeholder(aws, page_cl
     assert "photo-pending.svg" in detail and "original.jpg" not in detail
     region(PRIMARY)
     assert 'data-testid="media-pending"' not in browser.get(f"/photos/{photo.id}/").content.decode()
+
+
+def _photo_in_both_regions(title: str = "Harbour"):
+    photo = services.photo_create(owner="alice", title=title, upload=upload_file(image_bytes()))
+    dynamodb_table(SECONDARY, f"{settings.MRA_TABLE_PREFIX}photos").put_item(Item=photo_item(photo))
+    return photo
+
+
+def test_a_comment_refused_on_the_read_only_region_continues_with_its_text(
+    aws, page_client, region
+):
+    photo = _photo_in_both_regions()
+    region(SECONDARY)
+    browser = page_client("bob", region=SECONDARY)
+    detail_path = f"/photos/{photo.id}/"
+    token = csrf_token(browser, detail_path)
+    typed = "Lovely light & <b>colours</b>\nsecond line"
+    refused = browser.post(
+        detail_path + "comments/", {"csrfmiddlewaretoken": token, "message": typed}
+    )
+    assert refused.status_code == 421
+    html = refused.content.decode()
+    link = re.search(r'<a href="([^"]+)" data-testid="continue-link">', html)
+    assert link, html
+    url = urlsplit(unescape(link[1]))
+    # A GET to the photo's page in the writable region, never to the POST-only address.
+    assert f"{url.scheme}://{url.netloc}" == settings.MRA_REGION_URLS[PRIMARY]
+    assert (url.path, url.fragment) == (detail_path, "comments")
+    assert parse_qs(url.query) == {"comment": [typed]}
+    assert "your comment goes with you" in html
+    # The banner's link leads there too, not to the address of the refused form.
+    banner = re.search(r'<a href="([^"]+)" data-writable-link', html)
+    assert banner and unescape(banner[1]) == unescape(link[1])
+
+    # In the writable region the page opens with the comment in the form, escaped.
+    region(PRIMARY)
+    continued = browser.get(f"{url.path}?{url.query}")
+    assert continued.status_code == 200
+    page = continued.content.decode()
+    assert "Lovely light &amp; &lt;b&gt;colours&lt;/b&gt;\nsecond line</textarea>" in page
+    assert "<b>colours</b>" not in page
+    sent = browser.post(detail_path + "comments/", {"csrfmiddlewaretoken": token, "message": typed})
+    assert sent.status_code == 302
+    assert selectors.photo_get(photo_id=photo.id).comment_count == 1
+
+
+def test_carried_text_is_cut_to_the_limit_and_loses_control_characters(aws, page_client):
+    photo = _photo_in_both_regions()
+    browser = page_client("bob")
+    too_long = "y" * (COMMENT_MAX_LENGTH + 50)
+    cut = browser.get(f"/photos/{photo.id}/", {"comment": too_long})
+    assert cut.status_code == 200
+    assert f">{'y' * COMMENT_MAX_LENGTH}</textarea>" in cut.content.decode()
+
+    odd = browser.get(f"/photos/{photo.id}/", {"comment": "a\x00b\x1bc\r\nd\u200b"})
+    assert odd.status_code == 200
+    assert ">abc\nd\u200b</textarea>" in odd.content.decode()
+
+    title = browser.get("/upload/", {"title": "t\x07" + "z" * (TITLE_MAX_LENGTH + 5)})
+    assert title.status_code == 200
+    assert f'value="t{"z" * (TITLE_MAX_LENGTH - 1)}"' in title.content.decode()
+
+
+def test_an_upload_refused_on_the_read_only_region_continues_with_its_title(
+    aws, page_client, region
+):
+    region(SECONDARY)
+    browser = page_client("bob", region=SECONDARY)
+    token = csrf_token(browser, "/upload/")
+    refused = browser.post(
+        "/upload/",
+        {"csrfmiddlewaretoken": token, "title": "Dune & sea", "image": upload_file(image_bytes())},
+    )
+    assert refused.status_code == 421
+    html = refused.content.decode()
+    link = re.search(r'<a href="([^"]+)" data-testid="continue-link">', html)
+    assert link, html
+    assert unescape(link[1]) == (
+        f"{settings.MRA_REGION_URLS[PRIMARY]}/upload/?{urlencode({'title': 'Dune & sea'})}"
+    )
+    assert "a file cannot be carried" in html
+
+    region(PRIMARY)
+    continued = browser.get("/upload/?" + urlencode({"title": "Dune & sea"}))
+    assert continued.status_code == 200
+    assert 'value="Dune &amp; sea"' in continued.content.decode()
+
+
+def test_a_page_on_the_read_only_region_links_to_the_same_page_in_the_writable_one(aws, region):
+    from django.test import Client
+
+    region(SECONDARY)
+    html = Client().get("/?cursor=").content.decode()
+    link = re.search(r'<a href="([^"]+)" data-writable-link[^>]*>([^<]*)</a>', html)
+    assert link and not re.search(r"data-writable-link[^>]*hidden", html)
+    assert unescape(link[1]) == f"{settings.MRA_REGION_URLS[PRIMARY]}/?cursor="
+    assert link[2] == f"Continue on {PRIMARY}"
+
+    region(PRIMARY)
+    html = Client().get("/").content.decode()
+    assert re.search(r"data-writable-link[^>]*hidden", html)

@@ -10,7 +10,7 @@ from django.template import RequestContext, Template
 from django.test import RequestFactory, override_settings
 
 from accounts.users import AnonymousUser
-from routing.banner import Situation, text_fill, write_status
+from routing.banner import DOOR_HEADER, Situation, served_through_door, text_fill, write_status
 from routing.selectors import StateRecord
 from routing.states import RoutingState
 from tests.conftest import PRIMARY, SECONDARY
@@ -32,10 +32,12 @@ def record(state: RoutingState) -> StateRecord:
     )
 
 
-def page_for(state_record: StateRecord | None, monkeypatch) -> tuple[str, dict]:
+def page_for(
+    state_record: StateRecord | None, monkeypatch, headers: dict[str, str] | None = None
+) -> tuple[str, dict]:
     """A page as the serving region renders it, without asking an emulator for the state."""
     monkeypatch.setattr("routing.templatetags.routing.routing_state_get", lambda **_: state_record)
-    request = RequestFactory().get("/upload/")
+    request = RequestFactory().get("/upload/", headers=headers or {})
     request.user = AnonymousUser()
     html = PAGE.render(RequestContext(request))
     return html, json.loads(SCRIPT_TEXTS.search(html)[1])
@@ -98,9 +100,9 @@ def test_the_page_gives_the_scripts_every_text_they_use(monkeypatch):
     situations = script_keys("state.js", r'return "(\w+)";')
     assert situations and situations <= set(texts["routing"])
     for text in texts["routing"].values():
-        assert set(text) == {"banner", "reason", "look"}
+        assert set(text) == {"banner", "reason", "look", "link"}
         # The script fills the writable region and nothing else.
-        assert set(re.findall(r"\{(\w+)\}", text["banner"] + text["reason"])) <= {"writable_region"}
+        assert set(re.findall(r"\{(\w+)\}", "".join(text.values()))) <= {"writable_region"}
     photo_keys = script_keys("photos.js", r"(?<![\w/])texts\.(\w+)")
     assert photo_keys and photo_keys <= set(texts["photos"])
 
@@ -129,3 +131,56 @@ def test_scripts_hold_no_sentence_of_their_own(script):
     source = script.read_text()
     assert not SENTENCE.search(source), SENTENCE.search(source)
     assert not [word for word in WORDS_OF_THE_TEXTS if word in source]
+
+
+DOOR = {DOOR_HEADER: "1"}
+BANNER_TAG = re.compile(r'<div class="routing-banner[^>]*>', re.S)
+
+
+@override_settings(MRA_REGION=SECONDARY)
+def test_a_page_through_the_door_says_so_and_speaks_of_the_site(monkeypatch):
+    html, texts = page_for(record(RoutingState.ACTIVE), monkeypatch, headers=DOOR)
+    assert 'data-door="1"' in BANNER_TAG.search(html)[0]
+    # Writes through the door go to the writable region, wherever the page came from.
+    assert f"Served by {SECONDARY}. Uploads and comments are open." in html
+    assert re.search(r"data-writable-link[^>]*hidden", html)
+    for text in texts["routing"].values():
+        assert text["link"] == ""
+        # The script names the region that answers its polls, and nothing else.
+        placeholders = set(re.findall(r"\{(\w+)\}", "".join(text.values())))
+        assert placeholders <= {"writable_region", "serving_region"}
+    assert texts["routing"][Situation.OPEN]["banner"] == (
+        "Served by {serving_region}. Uploads and comments are open."
+    )
+
+    fenced, _ = page_for(record(RoutingState.FENCED), monkeypatch, headers=DOOR)
+    assert "Uploads and comments are paused while operators move" in fenced
+
+
+@pytest.mark.parametrize("value", [None, "0", "yes"])
+@override_settings(MRA_REGION=SECONDARY)
+def test_a_page_on_a_regional_address_is_not_marked_as_through_the_door(monkeypatch, value):
+    headers = {DOOR_HEADER: value} if value is not None else {}
+    html, texts = page_for(record(RoutingState.ACTIVE), monkeypatch, headers=headers)
+    assert "data-door" not in BANNER_TAG.search(html)[0]
+    assert f"You are on {SECONDARY} (secondary). This region is read-only" in html
+    assert texts["routing"][Situation.READ_ONLY]["link"] == "Continue on {writable_region}"
+
+
+def test_served_through_door_reads_the_doors_header_only():
+    factory = RequestFactory()
+    assert served_through_door(factory.get("/", headers=DOOR))
+    assert not served_through_door(factory.get("/"))
+    assert not served_through_door(factory.get("/", headers={"X-Door": "1"}))
+    assert not served_through_door(None)
+
+
+@override_settings(MRA_REGION=SECONDARY)
+def test_the_read_only_page_links_to_the_same_page_in_the_writable_region(monkeypatch):
+    html, _ = page_for(record(RoutingState.ACTIVE), monkeypatch)
+    link = re.search(r'<a href="([^"]+)" data-writable-link[^>]*>([^<]*)</a>', html)
+    assert link and "hidden" not in link[0]
+    assert link[1] == f"{settings.MRA_REGION_URLS[PRIMARY]}/upload/"
+    assert link[2] == f"Continue on {PRIMARY}"
+    fenced, _ = page_for(record(RoutingState.FENCED), monkeypatch)
+    assert re.search(r"data-writable-link[^>]*hidden", fenced)

@@ -157,3 +157,29 @@ def test_api_fetch_waits_out_a_fence_and_follows_421(aws, make_user, sites, page
     page.evaluate(UPLOAD_THROUGH_API_FETCH)
     page.wait_for_url(lambda url: url.startswith(primary), timeout=8000)
     assert page.locator(".region-pill").inner_text().strip() == PRIMARY
+
+
+def test_a_page_on_the_read_only_region_links_to_the_writable_one_and_reopens_after_failover(
+    aws, make_user, sites, page
+):
+    from routing.services import routing_failover
+
+    make_user("alice", PASSWORD)
+    primary, secondary = sites[PRIMARY].url, sites[SECONDARY].url
+    sign_in(page, secondary, "/upload/", "alice")
+    link = page.get_by_test_id("writable-link")
+    assert link.is_visible()
+    assert link.inner_text() == f"Continue on {PRIMARY}"
+    assert link.get_attribute("href") == f"{primary}/upload/"
+    assert page.get_by_role("button", name="Upload").is_disabled()
+    page.get_by_label("Title").fill("kept")
+    page.evaluate("window.__sameDocument = true")
+
+    routing_failover(actor="test", reason="test", force=True)
+    page.wait_for_function(
+        "() => !document.querySelector('form [data-write-control]').disabled", timeout=15000
+    )
+    assert "Uploads and comments are open." in page.get_by_test_id("routing-banner").inner_text()
+    assert link.is_hidden()
+    assert page.evaluate("window.__sameDocument") is True
+    assert page.get_by_label("Title").input_value() == "kept"
