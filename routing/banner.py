@@ -17,6 +17,8 @@ from enum import StrEnum
 from django.conf import settings
 from django.http import HttpRequest
 
+from mra_site.middleware import DOOR_HEADER
+
 from .selectors import StateRecord
 from .states import RoutingState
 
@@ -32,11 +34,6 @@ class Situation(StrEnum):
     # This region does not answer the script; the state came from the other one.
     REGION_DOWN = "region_down"
 
-
-# The front door marks every request it forwards with this header (and strips a
-# client's own), so its presence means the page's origin is the door.
-DOOR_HEADER = "X-MRA-Door"
-_DOOR_META = "HTTP_" + DOOR_HEADER.upper().replace("-", "_")
 
 WHERE = "You are on {serving_region} ({serving_role})."
 # Through the door the region that answers may change under the page: the script
@@ -104,7 +101,7 @@ def text_fill(template: str, **values: str) -> str:
 
 def served_through_door(request: HttpRequest | None) -> bool:
     """Whether `request` came through the front door (its header, set by the door only)."""
-    return bool(request is not None and request.META.get(_DOOR_META) == "1")
+    return bool(request is not None and request.headers.get(DOOR_HEADER) == "1")
 
 
 def situation_of(

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import requests
 from django.conf import settings
 from django.test import override_settings
 
@@ -18,6 +19,7 @@ from devstack.regions import emulated_regions
 from mra_site.aws.clients import region_breaker
 from mra_site.aws.cognito import clear_pool_cache
 from mra_site.bootstrap import bootstrap_region
+from mra_site.polling import poll
 
 PRIMARY = "us-east-1"
 SECONDARY = "us-west-2"
@@ -169,12 +171,24 @@ def sites(emulators, log_dir, sites_state_dir) -> Iterator[dict[str, Site]]:
 
 
 @pytest.fixture(scope="session")
-def door(sites, log_dir) -> Iterator[Door]:
+def door_process(sites, log_dir) -> Iterator[Door]:
     """The front door (HAProxy) over the session's two sites."""
     front = Door({region: site.url for region, site in sites.items()}, log_dir)
     front.start()
     yield front
     front.stop()
+
+
+@pytest.fixture
+def door(door_process, aws) -> Door:
+    """The front door, once it routes reads to a ready region again: the sites' readiness
+    (cached a few seconds) follows the emulators being emptied and bootstrapped."""
+    poll(
+        lambda: requests.get(f"{door_process.url}/readyz", timeout=5).status_code == 200,
+        timeout=30,
+        what="the front door reaching a ready region",
+    )
+    return door_process
 
 
 @pytest.fixture
