@@ -119,11 +119,16 @@ class DrillReport:
             rows.append(
                 (
                     "reads through the door",
-                    f"{reads['reads']}, failed {reads['failed']}, longest failed stretch "
-                    f"{_secs(reads['longest_failed_stretch'])}",
+                    f"{reads['reads']}, failed {reads['failed']}{_by_status(reads)}, "
+                    f"longest failed stretch {_secs(reads['longest_failed_stretch'])}",
                 )
             )
         return rows
+
+
+def _by_status(reads: dict[str, Any]) -> str:
+    statuses = reads.get("failed_by_status") or {}
+    return f" ({', '.join(f'{k} ×{v}' for k, v in statuses.items())})" if statuses else ""
 
 
 def _secs(value: float | None) -> str:
