@@ -1,14 +1,17 @@
 """Failover drills on a local stack of their own: RTO and RPO, run after run.
 
-    .venv/bin/python bench/drill.py [--writers 4] [--duration 30] [--runs 2]
+    .venv/bin/python bench/drill.py [--writers 4] [--duration 30] [--runs 2] [--via door|regional]
 
 Starts the Procfile's processes on free ports (two emulated regions, the
-bootstrap with demo users, the replicator, the canary and both sites), then
-runs planned and unplanned drills in turn (see `manage.py drill`) and prints
-each report and a summary: RTO to the first write in the new region and to
-all writers, per kind and move, as median and worst over the runs; writes
-missing after settling; for unplanned drills the writes the survivor lacked
-at failover and whether they lay in the window the forced transition named.
+bootstrap with demo users, the replicator, the canary, both sites and the
+front door), then runs planned and unplanned drills in turn (see `manage.py
+drill`; the writers go through the front door unless `--via regional`) and
+prints each report and a summary: RTO to the first write in the new region
+(through the door: the RTO a front-door user sees) and to all writers, per
+kind and move, as median and worst over the runs; writes missing after
+settling; for unplanned drills the writes the survivor lacked at failover and
+whether they lay in the window the forced transition named; through the door,
+the writes that failed (421 apart) and the longest stretch of failed reads.
 """
 
 import argparse
@@ -25,7 +28,7 @@ from replication.drill.runner import DrillReport  # noqa: E402
 from routing.drill import local_drill  # noqa: E402
 
 
-def run(kind: str, stack, *, writers: int, duration: float) -> DrillReport:
+def run(kind: str, stack, *, writers: int, duration: float, via: str) -> DrillReport:
     drill = local_drill(
         site_urls=stack.site_urls,
         aws_endpoints={region: emulator.url for region, emulator in stack.emulators.items()},
@@ -33,6 +36,7 @@ def run(kind: str, stack, *, writers: int, duration: float) -> DrillReport:
         writers=writers,
         duration=duration,
         unplanned=kind == "unplanned",
+        door_url=stack.door_url if via == "door" else None,
         report=lambda line: print(f"  {line}", flush=True),
     )
     return drill.run(kind)
@@ -43,8 +47,12 @@ def summary(reports: list[DrillReport]) -> None:
     for kind in ("planned", "unplanned"):
         runs = [r for r in reports if r.kind == kind]
         for move in ("failover", "failback"):
-            for measure in ("to_first_write", "to_all_writers"):
-                values = [p["rto"][measure] for r in runs for p in r.phases if p["name"] == move]
+            for measure in ("to_first_write", "to_all_writers", "rto_door"):
+                values = [
+                    p["rto"].get(measure) for r in runs for p in r.phases if p["name"] == move
+                ]
+                if measure == "rto_door" and all(r.via != "door" for r in runs):
+                    continue
                 known = [v for v in values if v is not None]
                 shown = (
                     f"{statistics.median(known):6.2f} / {max(known):6.2f}"
@@ -63,6 +71,16 @@ def summary(reports: list[DrillReport]) -> None:
             lost = [r.lost_at_failover for r in runs]
             within = [r.loss_matches_at_risk for r in runs]
             print(f"  {kind:9} missing in the survivor at failover {lost}, within window {within}")
+        door = [r for r in runs if r.via == "door"]
+        if door:
+            failures = [r.door_write_failures for r in door]
+            stretches = [(r.reads or {}).get("longest_failed_stretch") for r in door]
+            failed_reads = [(r.reads or {}).get("failed") for r in door]
+            print(f"  {kind:9} writes through the door failed {failures}")
+            print(
+                f"  {kind:9} reads through the door: failed {failed_reads}, "
+                f"longest failed stretch {stretches} s"
+            )
         errors = [e for r in runs for e in r.errors]
         if errors:
             print(f"  {kind:9} errors: {errors}")
@@ -73,6 +91,7 @@ def main() -> None:
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--via", choices=["door", "regional"], default="door")
     args = parser.parse_args()
     reports = []
     with tempfile.TemporaryDirectory(prefix="mra-bench-drill-") as tmp:
@@ -83,7 +102,9 @@ def main() -> None:
             for number in range(args.runs):
                 for kind in ("planned", "unplanned"):
                     print(f"\n== {kind} drill, run {number + 1} of {args.runs}", flush=True)
-                    report = run(kind, stack, writers=args.writers, duration=args.duration)
+                    report = run(
+                        kind, stack, writers=args.writers, duration=args.duration, via=args.via
+                    )
                     print(report.table(), flush=True)
                     reports.append(report)
     summary(reports)

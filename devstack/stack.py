@@ -1,6 +1,7 @@
 """A whole local stack of its own (the Procfile's processes on free ports):
 two emulated regions, the bootstrap with demo users, the replicator, the
-canary and one site per region, each a real process."""
+canary, one site per region and the front door in front of them, each a real
+process."""
 
 import subprocess
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from .door import Door
 from .processes import BIN, ROOT, Emulator, ManageCommand, Process, Site, clean_env
 
 PRIMARY = "us-east-1"
@@ -18,23 +20,47 @@ SECONDARY = "us-west-2"
 class LocalStack:
     emulators: dict[str, Emulator]
     sites: dict[str, Site]
+    door: Door
     env: dict[str, str]
+    # Every process of the stack, in the order they started.
+    processes: list[Process]
 
     @property
     def site_urls(self) -> dict[str, str]:
         return {region: site.url for region, site in self.sites.items()}
+
+    @property
+    def door_url(self) -> str:
+        return self.door.url
+
+    def bootstrap(self) -> None:
+        """Provision both regions with the demo users (again, after an emulator restart)."""
+        _bootstrap(self.env)
+
+
+def _bootstrap(env: dict[str, str]) -> None:
+    subprocess.run(
+        [str(BIN / "python"), "manage.py", "mra_bootstrap", "--demo"],
+        cwd=ROOT,
+        env={**clean_env(), **env},
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 @contextmanager
 def local_stack(log_dir: Path, state_dir: Path) -> Iterator[LocalStack]:
     emulators = {region: Emulator(region, log_dir) for region in (PRIMARY, SECONDARY)}
     sites = {region: Site(region, log_dir, {}) for region in (PRIMARY, SECONDARY)}
+    door = Door({region: site.url for region, site in sites.items()}, log_dir)
     env = {
         "DJANGO_SETTINGS_MODULE": "mra_site.settings.dev",
         "MRA_PRIMARY_REGION": PRIMARY,
         "MRA_SECONDARY_REGION": SECONDARY,
         "MRA_AWS_ENDPOINTS": ",".join(f"{r}={e.url}" for r, e in emulators.items()),
         "MRA_REGION_URLS": ",".join(f"{r}={s.url}" for r, s in sites.items()),
+        "MRA_DOOR_URL": door.url,
         "MRA_REPLICATION_STATE_DIR": str(state_dir),
         "MRA_LOG_LEVEL": "WARNING",
     }
@@ -43,14 +69,7 @@ def local_stack(log_dir: Path, state_dir: Path) -> Iterator[LocalStack]:
         for emulator in emulators.values():
             emulator.start()
             processes.append(emulator)
-        subprocess.run(
-            [str(BIN / "python"), "manage.py", "mra_bootstrap", "--demo"],
-            cwd=ROOT,
-            env={**clean_env(), **env},
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        _bootstrap(env)
         for name in ("replicate", "canary"):
             process = ManageCommand(name, [name], log_dir, env)
             process.start()
@@ -59,7 +78,9 @@ def local_stack(log_dir: Path, state_dir: Path) -> Iterator[LocalStack]:
             site.base_env = env
             site.start()
             processes.append(site)
-        yield LocalStack(emulators=emulators, sites=sites, env=env)
+        door.start()
+        processes.append(door)
+        yield LocalStack(emulators=emulators, sites=sites, door=door, env=env, processes=processes)
     finally:
         for process in reversed(processes):
             process.stop()

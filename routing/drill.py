@@ -3,7 +3,7 @@
 The workflows run in this process with the settings pointed at the stack
 being drilled (its AWS endpoints, sites and replicator state), as
 `manage.py routing failover` would run there; the drill measures from the
-outside, through the sites' HTTP API.
+outside, through the front door's HTTP API (or the regional sites').
 """
 
 from pathlib import Path
@@ -75,18 +75,21 @@ def local_drill(
     duration: float,
     unplanned: bool,
     state_dir: Path | None = None,
+    door_url: str | None = None,
     report=lambda line: None,
 ) -> Drill:
     """A drill of the local stack as the demo users, the primary's emulator and
     site being the processes an unplanned drill freezes; `state_dir` is the stack's
-    replicator state (default: this process's MRA_REPLICATION_STATE_DIR)."""
+    replicator state (default: this process's MRA_REPLICATION_STATE_DIR). With a
+    `door_url` the writers and a reader go through the front door; without, the
+    writers use the regional addresses."""
     primary, secondary = settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION
 
     def outage() -> RegionProcesses:
         return region_processes(region=primary, urls=[aws_endpoints[primary], site_urls[primary]])
 
     return Drill(
-        stack=Stack(site_urls),
+        stack=Stack(site_urls, door_url=door_url),
         primary=primary,
         secondary=secondary,
         user=(settings.MRA_DEMO_USERNAME, settings.MRA_DEMO_PASSWORD),
@@ -97,5 +100,6 @@ def local_drill(
             site_urls=site_urls, aws_endpoints=aws_endpoints, state_dir=state_dir
         ),
         outage=outage if unplanned else None,
+        via="door" if door_url else "regional",
         report=report,
     )

@@ -1,4 +1,5 @@
-"""The drill's view of the stack: the public HTTP API of each regional site, nothing else."""
+"""The drill's view of the stack: the public HTTP API of each regional site and of
+the front door in front of them, nothing else."""
 
 import io
 from dataclasses import dataclass
@@ -10,6 +11,11 @@ from PIL import Image
 from mra_site.polling import poll
 
 REQUEST_TIMEOUT = 3.0
+# Through the door, the region that answered names itself.
+REGION_HEADER = "X-MRA-Region"
+# What an answer through the door is attributed to when no region named itself
+# (the door's own answer, or no answer at all).
+DOOR = "door"
 
 
 class StackUnavailable(Exception):
@@ -35,12 +41,24 @@ class Answer:
     def ok(self) -> bool:
         return 200 <= self.status < 300
 
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
+
 
 class Stack:
-    """Both regional sites by region, e.g. {"us-east-1": "http://127.0.0.1:8001"}."""
+    """Both regional sites by region, e.g. {"us-east-1": "http://127.0.0.1:8001"}, and
+    the front door in front of them when there is one."""
 
-    def __init__(self, urls: dict[str, str], *, timeout: float = REQUEST_TIMEOUT) -> None:
+    def __init__(
+        self,
+        urls: dict[str, str],
+        *,
+        door_url: str | None = None,
+        timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
         self.urls = {region: url.rstrip("/") for region, url in urls.items()}
+        self.door_url = door_url.rstrip("/") if door_url else None
         self.timeout = timeout
 
     def request(
@@ -53,32 +71,40 @@ class Stack:
         timeout: float | None = None,
         **kwargs: Any,
     ) -> Answer:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        try:
-            response = requests.request(
-                method,
-                f"{self.urls[region]}{path}",
-                headers=headers,
-                timeout=timeout or self.timeout,
-                **kwargs,
-            )
-        except requests.RequestException as exc:
-            return Answer(0, {"error": "unreachable", "detail": str(exc)}, {}, region)
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"error": "not_json", "detail": response.text[:200]}
-        return Answer(response.status_code, body, dict(response.headers), region)
+        """Ask one regional site."""
+        return _send(
+            method, f"{self.urls[region]}{path}", region, token, timeout or self.timeout, kwargs
+        )
+
+    def through_door(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> Answer:
+        """Ask the front door; the answer's region is the one that produced it."""
+        if self.door_url is None:
+            raise StackUnavailable("this stack has no front door")
+        answer = _send(
+            method, f"{self.door_url}{path}", DOOR, token, timeout or self.timeout, kwargs
+        )
+        answer.region = answer.header(REGION_HEADER) or DOOR
+        return answer
 
     def token(self, region: str, username: str, password: str) -> str:
         answer = self.request(
             "POST", region, "/api/auth/token", json={"username": username, "password": password}
         )
-        if not answer.ok:
-            raise StackUnavailable(
-                f"cannot sign in {username!r} at {region}: {answer.status} {answer.body}"
-            )
-        return answer.body["access_token"]
+        return _access_token(answer, username, region)
+
+    def door_token(self, username: str, password: str) -> str:
+        answer = self.through_door(
+            "POST", "/api/auth/token", json={"username": username, "password": password}
+        )
+        return _access_token(answer, username, f"the front door {self.door_url}")
 
     def state(self, prefer: str | None = None) -> dict[str, Any]:
         """The routing state from the first region that answers."""
@@ -120,3 +146,31 @@ class Stack:
             cursor = answer.body.get("next_cursor") or ""
             if not cursor:
                 return found
+
+
+def _send(
+    method: str,
+    url: str,
+    region: str,
+    token: str | None,
+    timeout: float,
+    kwargs: dict[str, Any],
+) -> Answer:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        response = requests.request(method, url, headers=headers, timeout=timeout, **kwargs)
+    except requests.RequestException as exc:
+        return Answer(0, {"error": "unreachable", "detail": str(exc)}, {}, region)
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"error": "not_json", "detail": response.text[:200]}
+    return Answer(response.status_code, body, dict(response.headers), region)
+
+
+def _access_token(answer: Answer, username: str, where: str) -> str:
+    if not answer.ok:
+        raise StackUnavailable(
+            f"cannot sign in {username!r} at {where}: {answer.status} {answer.body}"
+        )
+    return answer.body["access_token"]

@@ -2,22 +2,26 @@
 
 The drill holds no orchestration: an operator it is given (routing.drill wires
 the routing workflows) fails over and back; the drill loads the stack with
-writers over HTTP and measures what they and the regions observe.
+writers over HTTP (through the front door, or on the regional addresses) and
+measures what they, a reader through the door and the regions observe.
 """
 
 import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from mra_site.polling import poll
 
-from .client import Stack, StackUnavailable
+from .client import DOOR, Stack, StackUnavailable
+from .reader import DoorReader, read_figures
 from .regionctl import RegionProcesses
-from .writers import Ack, Writer
+from .report import DrillReport, Phase
+from .writers import Ack, DoorWriter, Writer, door_write_failures
+
+VIA = ("door", "regional")
 
 SETTLE_TIMEOUT = 30.0
 
@@ -30,87 +34,6 @@ class Operator(Protocol):
     def __call__(
         self, workflow: str, *, via: str, force: bool, reason: str
     ) -> dict[str, Any] | None: ...
-
-
-@dataclass
-class Phase:
-    name: str
-    command_at: float
-    new_region: str
-    first_write_at: float | None = None
-    all_writers_at: float | None = None
-
-    def rto(self) -> dict[str, float | None]:
-        def since(moment: float | None) -> float | None:
-            return None if moment is None else round(moment - self.command_at, 3)
-
-        return {
-            "to_first_write": since(self.first_write_at),
-            "to_all_writers": since(self.all_writers_at),
-        }
-
-
-@dataclass
-class DrillReport:
-    kind: str
-    writers: int
-    duration: float
-    phases: list[dict[str, Any]] = field(default_factory=list)
-    acknowledged: dict[str, int] = field(default_factory=dict)
-    missing_after_settle: dict[str, int] = field(default_factory=dict)
-    lost_at_failover: int | None = None
-    lost_writes: list[str] = field(default_factory=list)
-    at_risk: dict[str, Any] | None = None
-    loss_matches_at_risk: bool | None = None
-    lag_seconds: dict[str, float | None] = field(default_factory=dict)
-    replication_lag_p99: dict[str, float | None] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def table(self) -> str:
-        rows = [
-            ("drill", self.kind),
-            ("writers / duration", f"{self.writers} / {self.duration:.0f} s"),
-        ]
-        for phase in self.phases:
-            rto = phase["rto"]
-            rows.append(
-                (
-                    f"RTO {phase['name']} (→ {phase['new_region']})",
-                    f"first write {_secs(rto['to_first_write'])}, "
-                    f"all writers {_secs(rto['to_all_writers'])}",
-                )
-            )
-        rows.append(
-            ("acknowledged writes", ", ".join(f"{k} {v}" for k, v in self.acknowledged.items()))
-        )
-        if self.lost_at_failover is not None:
-            rows.append(("missing in the survivor at failover (RPO)", str(self.lost_at_failover)))
-            rows.append(("loss within the reported at-risk window", str(self.loss_matches_at_risk)))
-        rows.append(
-            (
-                "missing after settling",
-                ", ".join(f"{k} {v}" for k, v in self.missing_after_settle.items()),
-            )
-        )
-        rows.append(
-            (
-                "canary lag seen (max)",
-                ", ".join(f"{k} {_secs(v)}" for k, v in self.lag_seconds.items()),
-            )
-        )
-        for name, value in sorted(self.replication_lag_p99.items()):
-            rows.append((f"replication lag p99 {name}", _secs(value)))
-        for error in self.errors:
-            rows.append(("error", error))
-        width = max(len(label) for label, _ in rows)
-        return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
-
-
-def _secs(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f} s"
 
 
 class Drill:
@@ -126,8 +49,14 @@ class Drill:
         duration: float,
         operate: Operator,
         outage: Callable[[], RegionProcesses] | None = None,
+        via: str = "door",
         report: Callable[[str], None] = lambda line: None,
     ) -> None:
+        if via not in VIA:
+            raise ValueError(f"via must be one of {VIA}, not {via!r}")
+        if via == "door" and stack.door_url is None:
+            raise ValueError("a drill through the front door needs the stack's door_url")
+        self.via = via
         self.stack = stack
         self.primary = primary
         self.secondary = secondary
@@ -228,28 +157,22 @@ class Drill:
 
     # --- the scenario ---------------------------------------------------------
     def run(self, kind: str) -> DrillReport:
-        report = DrillReport(kind=kind, writers=self.n_writers, duration=self.duration)
+        report = DrillReport(
+            kind=kind, writers=self.n_writers, duration=self.duration, via=self.via
+        )
         state = self.stack.state(prefer=self.primary)
         if state["state"] != "active":
             raise StackUnavailable(
                 f"the drill starts from `active`, but the state is {state['state']!r}: "
                 "fail back first (python manage.py routing failback)"
             )
-        self.writers = [
-            Writer(
-                number=i,
-                stack=self.stack,
-                username=self.user[0],
-                password=self.user[1],
-                region=self.primary,
-                stop=self.stop,
-            )
-            for i in range(self.n_writers)
-        ]
+        self._check_door()
+        self.writers = self.new_writers()
+        reader = DoorReader(stack=self.stack, stop=self.stop) if self.via == "door" else None
         sampler = threading.Thread(target=self._sample_lag, daemon=True)
         sampler.start()
-        for writer in self.writers:
-            writer.start()
+        for thread in [*self.writers, *([reader] if reader else [])]:
+            thread.start()
         phases: list[Phase] = []
         try:
             time.sleep(self.duration / 3)
@@ -267,13 +190,20 @@ class Drill:
             for writer in self.writers:
                 writer.join(timeout=10)
             sampler.join(timeout=5)
+            if reader is not None:
+                reader.join(timeout=10)
             if self._processes is not None:
                 self._processes.thaw()
         for phase in phases:
             self._measure(phase)
             report.phases.append(
-                {"name": phase.name, "new_region": phase.new_region, "rto": phase.rto()}
+                {"name": phase.name, "new_region": phase.new_region, "rto": phase.rto(via=self.via)}
             )
+        if self.via == "door":
+            report.door_write_failures = door_write_failures(self.writers)
+            report.door_write_retries = _retries(self.writers)
+        if reader is not None:
+            report.reads = read_figures(reader.reads)
         acks = self._all_acks()
         report.acknowledged = {
             "photos": sum(a.kind == "photo" for a in acks),
@@ -286,6 +216,25 @@ class Drill:
         report.lag_seconds = dict(self.lags)
         report.replication_lag_p99 = self.replication_lag()
         return report
+
+    def new_writers(self) -> list[Writer]:
+        """The drill's writers as the demo user, not started; they stop with the drill."""
+        if self.via == "regional":
+            return [
+                Writer(i, self.stack, *self.user, region=self.primary, stop=self.stop)
+                for i in range(self.n_writers)
+            ]
+        return [
+            DoorWriter(i, self.stack, *self.user, region=DOOR, stop=self.stop)
+            for i in range(self.n_writers)
+        ]
+
+    def _check_door(self) -> None:
+        if self.via == "door" and not self.stack.through_door("GET", "/healthz").ok:
+            raise StackUnavailable(
+                f"the front door {self.stack.door_url} does not answer: start the local "
+                "stack (scripts/start), or drill the regional addresses (--via regional)"
+            )
 
     def _planned_failover(self) -> Phase:
         self.say(f"planned: fencing {self.primary}")
@@ -328,6 +277,14 @@ class Drill:
         phase = Phase("failback", time.time(), self.primary)
         self.operate("failback", via=self.secondary, force=False, reason=f"{kind} drill")
         return phase
+
+
+def _retries(writers: list[Writer]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for writer in writers:
+        for status, count in getattr(writer, "retried", {}).items():
+            total[status] = total.get(status, 0) + count
+    return dict(sorted(total.items()))
 
 
 def _iso(seconds: float) -> str:

@@ -1,5 +1,6 @@
-"""Short failover drills against a whole local stack of their own: two emulated
-regions, two sites, the replicator and the canary, each a real process."""
+"""Short failover drills through the front door of a whole local stack of their
+own: two emulated regions, two sites, the replicator, the canary and the door,
+each a real process. Correctness only; the times are bench/drill.py's."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,25 +31,35 @@ def _drill(stack: LocalStack, *, outage: bool) -> Drill:
         writers=2,
         duration=9,
         unplanned=outage,
+        door_url=stack.door_url,
     )
 
 
 def test_a_planned_drill_loses_no_acknowledged_write(stack):
     report = _drill(stack, outage=False).run("planned")
     assert report.errors == []
+    assert report.via == "door"
     assert report.acknowledged["total"] > 0
     assert [p["name"] for p in report.phases] == ["failover", "failback"]
     for phase in report.phases:
-        assert phase["rto"]["to_first_write"] is not None, phase
+        # A write through the door landed in the new region after each move.
+        assert phase["rto"]["rto_door"] is not None, phase
     assert report.missing_after_settle == {PRIMARY: 0, SECONDARY: 0}
     assert report.lost_at_failover is None
+    # A planned move is invisible to a front-door writer but for a wait: no 421.
+    assert report.door_write_failures is not None
+    assert report.door_write_failures["421"] == 0, report.door_write_failures
+    assert report.reads is not None and report.reads["reads"] > 0
 
 
 def test_an_unplanned_drill_reports_its_loss_within_the_window_it_named(stack):
     report = _drill(stack, outage=True).run("unplanned")
     assert report.errors == []
+    assert report.via == "door"
     assert report.at_risk is not None
     assert report.lost_at_failover is not None
     assert report.loss_matches_at_risk is True, report.lost_writes
     # Once the primary is back and caught up, nothing acknowledged is missing anywhere.
     assert report.missing_after_settle == {PRIMARY: 0, SECONDARY: 0}
+    # The reader through the door read on while the primary was frozen.
+    assert report.reads is not None and report.reads["reads"] > report.reads["failed"]

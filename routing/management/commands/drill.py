@@ -10,8 +10,9 @@ from routing.drill import local_drill
 
 class Command(BaseCommand):
     help = (
-        "Run a failover drill against the running local stack: writers through the public "
-        "API, a planned or unplanned failover and a failback, then RTO and RPO as measured."
+        "Run a failover drill against the running local stack: writers through the front "
+        "door's public API (or the regional addresses), a planned or unplanned failover and "
+        "a failback, then RTO and RPO as measured, and what the door's users saw."
     )
 
     def add_arguments(self, parser):
@@ -20,9 +21,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--duration", type=float, default=30.0, help="seconds of load in all (6-3600)"
         )
+        parser.add_argument(
+            "--via",
+            choices=["door", "regional"],
+            default="door",
+            help="where the writers go: the front door (MRA_DOOR_URL, default) or the regional "
+            "addresses (MRA_REGION_URLS), following 421s as the pages do",
+        )
         parser.add_argument("--json", metavar="FILE", help="also write the report as JSON here")
 
-    def handle(self, *args, kind: str, writers: int, duration: float, json: str | None, **opts):
+    def handle(
+        self,
+        *args,
+        kind: str,
+        writers: int,
+        duration: float,
+        via: str,
+        json: str | None,
+        **opts,
+    ):
         if not 1 <= writers <= 64:
             raise CommandError("--writers takes 1 to 64 writers.")
         if not 6 <= duration <= 3600:
@@ -39,6 +56,7 @@ class Command(BaseCommand):
             writers=writers,
             duration=duration,
             unplanned=kind == "unplanned",
+            door_url=settings.MRA_DOOR_URL if via == "door" else None,
             report=lambda line: self.stderr.write(line),
         )
         try:

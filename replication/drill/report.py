@@ -1,0 +1,135 @@
+"""What a drill measured: the RTO of each move, the writes acknowledged and lost,
+the lag, and through the front door the failed writes and reads."""
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Phase:
+    name: str
+    command_at: float
+    new_region: str
+    first_write_at: float | None = None
+    all_writers_at: float | None = None
+
+    def rto(self, *, via: str) -> dict[str, float | None]:
+        def since(moment: float | None) -> float | None:
+            return None if moment is None else round(moment - self.command_at, 3)
+
+        first_write = since(self.first_write_at)
+        return {
+            "to_first_write": first_write,
+            "to_all_writers": since(self.all_writers_at),
+            # What a front-door user sees: the operator's command to the first
+            # write the door got accepted in the new region.
+            "rto_door": first_write if via == "door" else None,
+        }
+
+
+@dataclass
+class DrillReport:
+    kind: str
+    writers: int
+    duration: float
+    via: str = "door"
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    acknowledged: dict[str, int] = field(default_factory=dict)
+    missing_after_settle: dict[str, int] = field(default_factory=dict)
+    lost_at_failover: int | None = None
+    lost_writes: list[str] = field(default_factory=list)
+    at_risk: dict[str, Any] | None = None
+    loss_matches_at_risk: bool | None = None
+    lag_seconds: dict[str, float | None] = field(default_factory=dict)
+    replication_lag_p99: dict[str, float | None] = field(default_factory=dict)
+    # Through the door only: writes that did not end in a 201 after their
+    # retries, by last status (421 always listed; its target is 0), the answers
+    # waited out on the way, and what the reader through the door saw.
+    door_write_failures: dict[str, int] | None = None
+    door_write_retries: dict[str, int] | None = None
+    reads: dict[str, Any] | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def table(self) -> str:
+        rows = [
+            ("drill", self.kind),
+            ("writers / duration", f"{self.writers} / {self.duration:.0f} s"),
+            ("writers go", "through the front door" if self.via == "door" else "to the regions"),
+        ]
+        for phase in self.phases:
+            rto = phase["rto"]
+            rows.append(
+                (
+                    f"RTO {phase['name']} (→ {phase['new_region']})",
+                    f"first write {_secs(rto['to_first_write'])}, "
+                    f"all writers {_secs(rto['to_all_writers'])}",
+                )
+            )
+            if rto.get("rto_door") is not None:
+                rows.append((f"RTO through the door, {phase['name']}", _secs(rto["rto_door"])))
+        rows.append(
+            ("acknowledged writes", ", ".join(f"{k} {v}" for k, v in self.acknowledged.items()))
+        )
+        if self.lost_at_failover is not None:
+            rows.append(("missing in the survivor at failover (RPO)", str(self.lost_at_failover)))
+            rows.append(("loss within the reported at-risk window", str(self.loss_matches_at_risk)))
+        rows.append(
+            (
+                "missing after settling",
+                ", ".join(f"{k} {v}" for k, v in self.missing_after_settle.items()),
+            )
+        )
+        rows.append(
+            (
+                "canary lag seen (max)",
+                ", ".join(f"{k} {_secs(v)}" for k, v in self.lag_seconds.items()),
+            )
+        )
+        for name, value in sorted(self.replication_lag_p99.items()):
+            rows.append((f"replication lag p99 {name}", _secs(value)))
+        rows.extend(self._door_rows())
+        for error in self.errors:
+            rows.append(("error", error))
+        width = max(len(label) for label, _ in rows)
+        return "\n".join(f"{label.ljust(width)}  {value}" for label, value in rows)
+
+    def _door_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        if self.door_write_failures is not None:
+            failures = dict(self.door_write_failures)
+            rows.append(("writes through the door failed: 421", str(failures.pop("421", 0))))
+            rows.append(
+                (
+                    "writes through the door failed: other",
+                    ", ".join(f"{k} ×{v}" for k, v in failures.items()) or "0",
+                )
+            )
+        if self.door_write_retries:
+            rows.append(
+                (
+                    "answers waited out through the door",
+                    ", ".join(f"{k} ×{v}" for k, v in self.door_write_retries.items()),
+                )
+            )
+        if self.reads is not None:
+            reads = self.reads
+            rows.append(
+                (
+                    "reads through the door",
+                    f"{reads['reads']}, failed {reads['failed']}{_by_status(reads)}, "
+                    f"longest failed stretch {_secs(reads['longest_failed_stretch'])}",
+                )
+            )
+        return rows
+
+
+def _by_status(reads: dict[str, Any]) -> str:
+    statuses = reads.get("failed_by_status") or {}
+    return f" ({', '.join(f'{k} ×{v}' for k, v in statuses.items())})" if statuses else ""
+
+
+def _secs(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} s"
