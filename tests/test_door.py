@@ -112,13 +112,16 @@ class FakeSite(BaseHTTPRequestHandler):
     """A region that is home (or not) and echoes the headers it got."""
 
     home = True
+    ready = True
 
     def do_GET(self) -> None:
+        site = type(self)
         if self.path == "/writablez":
-            body = {"home": type(self).home}
+            self._answer(200 if site.home else 503, {"home": site.home})
+        elif self.path == "/readyz":
+            self._answer(200 if site.ready else 503, {})
         else:
-            body = {"door": self.headers.get_all("X-MRA-Door")}
-        self._answer(200 if self.path != "/writablez" or type(self).home else 503, body)
+            self._answer(200, {"door": self.headers.get_all("X-MRA-Door")})
 
     do_POST = do_GET
 
@@ -147,13 +150,13 @@ def fake_door(log_dir) -> Iterator[Door]:
         },
         log_dir,
     )
-    FakeSite.home = True
+    FakeSite.home, FakeSite.ready = True, True
     front.start()
     yield front
     front.stop()
     for server in servers:
         server.shutdown()
-    FakeSite.home = True
+    FakeSite.home, FakeSite.ready = True, True
 
 
 def test_the_door_sets_its_own_header_whatever_the_client_sent(fake_door):
@@ -214,3 +217,13 @@ def test_a_site_busy_with_slow_uploads_stays_healthy_behind_the_door(aws, door, 
         release.set()
         for upload in uploads:
             upload.join(timeout=10)
+
+
+def test_reads_follow_the_writes_home_when_no_region_reports_ready(fake_door):
+    """/readyz can fail everywhere at once (slow under load); reads still get an answer."""
+    FakeSite.ready = False
+    # Three failed checks half a second apart take both regions out of the reads.
+    threading.Event().wait(3)
+    for _ in range(3):
+        response = requests.get(f"{fake_door.url}/echo", timeout=10)
+        assert (response.status_code, response.json()) == (200, {"door": ["1"]})
