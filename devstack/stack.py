@@ -9,6 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import requests
+
+from mra_site.polling import poll
+
 from .door import Door
 from .processes import BIN, ROOT, Emulator, ManageCommand, Process, Site, clean_env
 
@@ -80,6 +84,14 @@ def local_stack(log_dir: Path, state_dir: Path) -> Iterator[LocalStack]:
             processes.append(site)
         door.start()
         processes.append(door)
+        # The door starts trusting both regions; its first checks may find the sites'
+        # readiness still cached from before the bootstrap finished.
+        poll(
+            lambda: requests.get(f"{door.url}/readyz", timeout=5).status_code == 200,
+            timeout=60,
+            what="the front door reaching a ready region",
+            ignore=(requests.RequestException,),
+        )
         yield LocalStack(emulators=emulators, sites=sites, door=door, env=env, processes=processes)
     finally:
         for process in reversed(processes):

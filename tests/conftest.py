@@ -25,19 +25,26 @@ PRIMARY = "us-east-1"
 SECONDARY = "us-west-2"
 
 
+DEPLOY_TESTS = Path(__file__).parent / "deploy"
 # Fixtures that start processes of their own for one test: such tests are `slow`.
 PROCESS_FIXTURES = {"replicator", "door", "fake_door"}
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests use the shared sites; browser tests and tests that start a process
-    of their own (a replicator, a whole stack) form the `slow` tier with the drills."""
+    """Browser tests use the shared sites; browser tests, tests that start a process
+    of their own (a replicator, a whole stack) and the offline deploy checks
+    (templates, Zappa, production settings) form the `slow` tier with the drills."""
     for item in items:
+        if item.path.is_relative_to(DEPLOY_TESTS):
+            item.add_marker(pytest.mark.slow)
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.usefixtures("sites"))
             item.add_marker(pytest.mark.slow)
         if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    # The drills run longest: first, so that with two workers the other one
+    # gets through the rest meanwhile.
+    items.sort(key=lambda item: "drill" not in item.keywords)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ import threading
 from django.conf import settings
 
 from mra_site.aws.clients import dynamodb_table
+from mra_site.resources import table_name
 from photos import services
 from tests.conftest import PRIMARY
 from tests.photos.conftest import image_bytes, stored_keys, upload_file
@@ -149,3 +150,27 @@ def test_only_the_owner_deletes_and_the_delete_takes_comments_and_media(aws, api
     assert remaining == []
     assert [k for k in stored_keys(PRIMARY) if photo_id in k] == []
     assert [p["id"] for p in anonymous.get("/api/photos").json()["results"]] == [keep.json()["id"]]
+
+
+def test_a_cursor_from_one_regions_gallery_pages_on_in_the_other(aws, sites):
+    """Both sites sign with the deployment's one secret key, so a page that moved region
+    (through the front door) keeps paging."""
+    import requests
+
+    from photos.records import photo_item
+    from photos.selectors import photo_get
+    from tests.conftest import SECONDARY
+
+    ids = seed_photos(3)
+    for photo_id in ids:
+        photo = photo_get(photo_id=photo_id, region=PRIMARY)
+        dynamodb_table(SECONDARY, table_name("photos")).put_item(Item=photo_item(photo))
+    first = requests.get(f"{sites[PRIMARY].url}/api/photos", {"limit": 2}, timeout=10).json()
+    assert [p["id"] for p in first["results"]] == ids[:2]
+    rest = requests.get(
+        f"{sites[SECONDARY].url}/api/photos",
+        {"limit": 2, "cursor": first["next_cursor"]},
+        timeout=10,
+    )
+    assert rest.status_code == 200, rest.text
+    assert [p["id"] for p in rest.json()["results"]] == ids[2:]
