@@ -15,6 +15,10 @@ from .users import AnonymousUser
 
 logger = logging.getLogger(__name__)
 
+# Probes answer from the process alone: a cookie (even a broken one) must not
+# cost them a token check or a refresh.
+COOKIELESS_PATHS = frozenset({"/healthz", "/readyz", "/writablez"})
+
 
 class CognitoCookieMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -24,6 +28,8 @@ class CognitoCookieMiddleware:
         refreshed: Tokens | None = None
         clear = False
         request.user = AnonymousUser()
+        if request.path in COOKIELESS_PATHS:
+            return self.get_response(request)
         access = request.COOKIES.get(ACCESS_COOKIE)
         refresh_token = request.COOKIES.get(REFRESH_COOKIE)
         if access:

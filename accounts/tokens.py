@@ -1,9 +1,14 @@
 """Verification of Cognito JWTs with python-jose.
 
 Tokens are trusted only from the user pools of the two configured regions,
-signed with RS256 by a key in that pool's JWKS.
+signed with RS256 by a key in that pool's JWKS. The header and the claims'
+types are checked here before python-jose sees the token: it is lenient
+(a missing `exp`, `exp` as a string, a non-string `kid`).
 """
 
+import base64
+import binascii
+import json
 import re
 import threading
 import time
@@ -22,6 +27,9 @@ from .users import CognitoUser
 TokenUse = Literal["access", "id"]
 _ISSUER_RE = re.compile(r"^https://cognito-idp\.([a-z0-9-]+)\.amazonaws\.com/([\w-]+)$")
 JWKS_FETCH_TIMEOUT = 3.0
+# Cognito's tokens are one to a few KB, and a cookie holds at most 4 KB.
+MAX_TOKEN_LENGTH = 8 * 1024
+_TIME_CLAIMS = ("exp", "nbf", "iat", "auth_time")
 
 
 class InvalidToken(Exception):
@@ -39,22 +47,38 @@ class _JwksEntry:
 
 
 class JwksCache:
-    """Each pool's signing keys, kept for MRA_COGNITO_JWKS_TTL seconds and
-    fetched again once when a token names a key we do not know."""
+    """Each pool's signing keys, kept for MRA_COGNITO_JWKS_TTL seconds.
+
+    A token naming a key we do not know fetches the keys again (the pool may
+    have rotated them), but at most once per MRA_COGNITO_JWKS_REFETCH_SECONDS
+    per pool: anyone can make up a `kid`, and each would otherwise cost a fetch.
+    """
 
     def __init__(self) -> None:
         self._entries: dict[str, _JwksEntry] = {}
+        self._refetched_at: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def key(self, url: str, kid: str) -> dict[str, Any]:
         entry = self._entries.get(url)
         if entry is None or time.monotonic() - entry.fetched_at > settings.MRA_COGNITO_JWKS_TTL:
             entry = self._fetch(url)
-        if kid not in entry.keys:
+        if kid not in entry.keys and self._may_refetch(url, entry):
             entry = self._fetch(url)
         if kid not in entry.keys:
-            raise InvalidToken(f"unknown signing key {kid!r}")
+            raise InvalidToken(f"unknown signing key {kid[:64]!r}")
         return entry.keys[kid]
+
+    def _may_refetch(self, url: str, entry: _JwksEntry) -> bool:
+        """Whether the keys are old enough to fetch again; claims the fetch if so,
+        so that concurrent requests naming unknown keys make one fetch between them."""
+        now = time.monotonic()
+        with self._lock:
+            last = max(entry.fetched_at, self._refetched_at.get(url, entry.fetched_at))
+            if now - last < settings.MRA_COGNITO_JWKS_REFETCH_SECONDS:
+                return False
+            self._refetched_at[url] = now
+            return True
 
     def _fetch(self, url: str) -> _JwksEntry:
         try:
@@ -71,6 +95,7 @@ class JwksCache:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._refetched_at.clear()
 
 
 jwks_cache = JwksCache()
@@ -79,11 +104,58 @@ jwks_cache = JwksCache()
 def issuing_region(token: str) -> str | None:
     """The region named by the token's issuer, without verifying anything."""
     try:
-        issuer = jwt.get_unverified_claims(token).get("iss", "")
-    except JWTError:
+        _, claims = _unverified_parts(token)
+    except InvalidToken:
         return None
-    match = _ISSUER_RE.match(str(issuer))
+    match = _ISSUER_RE.match(str(claims.get("iss", "")))
     return match.group(1) if match else None
+
+
+def _json_object(segment: str, what: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        value = json.loads(raw)
+    except (binascii.Error, ValueError, RecursionError) as exc:
+        raise InvalidToken(f"malformed token {what}") from exc
+    if not isinstance(value, dict):
+        raise InvalidToken(f"the token {what} is not a JSON object")
+    return value
+
+
+def _unverified_parts(token: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims of a well-formed JWT, unverified; InvalidToken otherwise."""
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH:
+        raise InvalidToken("not a JWT of an acceptable size")
+    if not token.isascii() or token.count(".") != 2:
+        raise InvalidToken("not a JWT")
+    header, claims, _ = token.split(".")
+    return _json_object(header, "header"), _json_object(claims, "claims")
+
+
+def _is_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_shape(header: dict[str, Any], claims: dict[str, Any]) -> str:
+    """The header's `kid` once the header and the claims have the types Cognito
+    issues; InvalidToken otherwise."""
+    alg = header.get("alg")
+    if alg != "RS256":
+        shown = alg if isinstance(alg, str) else type(alg).__name__
+        raise InvalidToken(f"algorithm {shown!r} is not accepted")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise InvalidToken("token names no signing key")
+    if not isinstance(claims.get("iss"), str):
+        raise InvalidToken("token names no issuer")
+    if "exp" not in claims:
+        raise InvalidToken("token has no expiry")
+    for name in _TIME_CLAIMS:
+        if name in claims and not _is_integer(claims[name]):
+            raise InvalidToken(f"the {name} claim is not an integer")
+    if "iat" in claims and claims["iat"] > time.time() + settings.MRA_COGNITO_CLOCK_SKEW_SECONDS:
+        raise InvalidToken("token was issued in the future")
+    return kid
 
 
 def _trusted_pool(issuer: str) -> PoolConfig:
@@ -104,19 +176,9 @@ def _trusted_pool(issuer: str) -> PoolConfig:
 
 def verify(token: str, *, token_use: TokenUse = "access") -> dict[str, Any]:
     """Verified claims of a Cognito token of the given use, or InvalidToken."""
-    if not isinstance(token, str) or token.count(".") != 2:
-        raise InvalidToken("not a JWT")
-    try:
-        header = jwt.get_unverified_header(token)
-        unverified = jwt.get_unverified_claims(token)
-    except JWTError as exc:
-        raise InvalidToken(f"malformed token: {exc}") from exc
-    if header.get("alg") != "RS256":
-        raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
-    kid = header.get("kid")
-    if not kid:
-        raise InvalidToken("token names no signing key")
-    config = _trusted_pool(str(unverified.get("iss", "")))
+    header, unverified = _unverified_parts(token)
+    kid = _check_shape(header, unverified)
+    config = _trusted_pool(unverified["iss"])
     key = jwks_cache.key(config.jwks_url, kid)
     try:
         claims = jwt.decode(
@@ -129,7 +191,7 @@ def verify(token: str, *, token_use: TokenUse = "access") -> dict[str, Any]:
         )
     except ExpiredSignatureError as exc:
         raise TokenExpired("token has expired") from exc
-    except JWTError as exc:
+    except (JWTError, ValueError, TypeError) as exc:
         raise InvalidToken(f"token rejected: {exc}") from exc
     if claims.get("token_use") != token_use:
         raise InvalidToken(f"an {token_use} token is required")

@@ -68,6 +68,10 @@ MRA_COGNITO_CLIENT_IDS = _region_map("MRA_COGNITO_CLIENT_IDS", "")
 # emulator's endpoint locally, Cognito's public URL on AWS.
 MRA_COGNITO_JWKS_URLS = _region_map("MRA_COGNITO_JWKS_URLS", "")
 MRA_COGNITO_JWKS_TTL = env.int("MRA_COGNITO_JWKS_TTL", default=3600)
+# A token naming a key not in a pool's JWKS fetches it again at most this often.
+MRA_COGNITO_JWKS_REFETCH_SECONDS = env.int("MRA_COGNITO_JWKS_REFETCH_SECONDS", default=60)
+# How far in the future a token's `iat` may lie (clocks differ a little).
+MRA_COGNITO_CLOCK_SKEW_SECONDS = env.int("MRA_COGNITO_CLOCK_SKEW_SECONDS", default=60)
 MRA_OPERATORS_GROUP = env.str("MRA_OPERATORS_GROUP", default="operators")
 # Sign-up also creates the user in the other region's pool, so that a user can
 # sign in there once the first region is gone.

@@ -130,11 +130,17 @@ def test_truncated_and_non_jwt_strings_are_rejected(offline_pools, garbage):
         verify(sign(claims_for(PRIMARY))[:-20])
 
 
-def test_keys_are_cached_and_refetched_once_for_an_unknown_kid(offline_pools):
+def test_keys_are_cached_and_refetched_for_an_unknown_kid_once_a_minute(offline_pools, monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     token = sign(claims_for(PRIMARY))
     verify(token)
     verify(token)
     assert len(offline_pools) == 1
+    with pytest.raises(InvalidToken):
+        verify(sign(claims_for(PRIMARY), kid="new-key"))
+    assert len(offline_pools) == 1
+    clock[0] += 61
     with pytest.raises(InvalidToken):
         verify(sign(claims_for(PRIMARY), kid="new-key"))
     assert len(offline_pools) == 2
