@@ -234,7 +234,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF],
+        # blob: for the upload form's preview of the chosen file (URL.createObjectURL).
+        "img-src": [SELF, "blob:"],
         "connect-src": [SELF],
         "form-action": [SELF],
         "frame-ancestors": [NONE],

@@ -11,8 +11,10 @@ from django.views import defaults
 from accounts.cookies import ACCESS_COOKIE
 from mra_site import urls, views
 from mra_site.aws import cognito
+from mra_site.aws.clients import client as aws_client
+from mra_site.resources import media_bucket
 from tests.conftest import PRIMARY
-from tests.photos.conftest import image_bytes, upload_file
+from tests.photos.conftest import image_bytes, stored_keys, upload_file
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
 
@@ -118,7 +120,7 @@ def test_media_sources_follow_the_deployment(settings):
     assert directives["connect-src"] == ["'self'", "https://east.example", "https://w.example"]
     settings.MRA_MEDIA_DOMAIN = "https://media.example/photos"
     directives = policy(Client().get("/accounts/login/"))
-    assert directives["img-src"] == ["'self'", "https://media.example"]
+    assert directives["img-src"] == ["'self'", "blob:", "https://media.example"]
 
 
 def test_the_api_docs_run_swagger_ui_without_inline_script_or_style():
@@ -133,11 +135,11 @@ def test_the_api_docs_run_swagger_ui_without_inline_script_or_style():
     assert "SwaggerUIBundle" in script.content.decode()
 
 
-def test_no_template_has_inline_script_or_style():
+def test_no_template_has_inline_script_event_handler_or_style():
     offenders = []
     for template in sorted(TEMPLATES.rglob("*.html")):
         text = template.read_text()
-        if inline_scripts(text) or re.search(r"<style\b|\sstyle\s*=", text, re.IGNORECASE):
+        if inline_scripts(text) or re.search(r"<style\b|\s(style|on[a-z]+)\s*=", text, re.I):
             offenders.append(str(template.relative_to(TEMPLATES)))
     assert offenders == []
 
@@ -158,3 +160,39 @@ def test_gallery_photo_and_console_pages_carry_the_policy(aws, make_user):
         for endpoint in settings.MRA_AWS_ENDPOINTS.values():
             assert endpoint.rstrip("/") in directives["img-src"]
         assert not inline_scripts(response.content.decode())
+
+
+@pytest.mark.browser
+def test_chromium_reports_no_policy_violation_on_the_pages_and_the_api_docs(
+    aws, make_user, sites, page
+):
+    make_user("alice", "Correct-horse-1")
+    tokens = cognito.sign_in(region=PRIMARY, username="alice", password="Correct-horse-1")
+    created = Client(headers={"Authorization": f"Bearer {tokens.access_token}"}).post(
+        "/api/photos", {"title": "csp", "image": upload_file(image_bytes())}
+    )
+    assert created.status_code == 201
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    site = sites[PRIMARY].url
+    page.goto(f"{site}/photos/{created.json()['id']}/")
+    assert page.locator("main img").first.evaluate("img => img.naturalWidth") > 0
+    page.goto(f"{site}/")
+
+    # Media missing in this region: the page's script shows the placeholder.
+    bucket = media_bucket(PRIMARY)
+    for key in stored_keys(PRIMARY):
+        aws_client("s3", PRIMARY).delete_object(Bucket=bucket, Key=key)
+    page.goto(f"{site}/photos/{created.json()['id']}/")
+    page.locator("main img.pending").wait_for(state="visible")
+    page.goto(f"{site}/")
+    page.locator("[data-photo-grid] img.pending").first.wait_for(state="visible")
+
+    page.goto(f"{site}/api/docs/")
+    page.get_by_text("/api/photos").first.wait_for(state="visible")
+    assert violations == []
