@@ -7,6 +7,7 @@ differs only through the environment (see .env.example and deploy/).
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -161,6 +162,7 @@ MIDDLEWARE = [
     "accounts.middleware.CognitoCookieMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "mra_site.csp.DeploymentCSPMiddleware",
     # Last, so that it is the first to see an exception a view raised.
     "mra_site.middleware.ApplicationErrorMiddleware",
 ]
@@ -226,6 +228,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "mra_site.api.exception_handler",
     "UNAUTHENTICATED_USER": "accounts.users.AnonymousUser",
+}
+
+# No inline script or style anywhere: the one inline <script> is JSON data
+# (json_script), which browsers do not run. mra_site.csp adds the regional
+# sites (connect-src, form-action) and the media origins (img-src).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # blob: for the upload form's preview of the chosen file (URL.createObjectURL).
+        "img-src": [SELF, "blob:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
 }
 
 SPECTACULAR_SETTINGS = {

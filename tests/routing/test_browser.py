@@ -149,7 +149,7 @@ def test_api_fetch_waits_out_a_fence_and_follows_421(aws, make_user, sites, page
     page.wait_for_timeout(3000)
     assert page.evaluate("window.__status") is None  # still waiting out the 503s
     move(RoutingState.ACTIVE, 2)
-    page.wait_for_function("window.__status !== null", timeout=10000)
+    page.wait_for_function("() => window.__status !== null", timeout=10000)
     assert page.evaluate("window.__status") == 201
 
     # On the read-only region the same call is answered 421 and the page moves.
