@@ -108,9 +108,13 @@ def _cleared(response, name: str) -> bool:
     return cookie is not None and cookie.value == "" and cookie["max-age"] == 0
 
 
-def test_a_malformed_cookie_serves_the_page_signed_out_and_clears_the_cookies(malformed, client):
+def test_a_wellformed_cookie_signs_the_page_in(offline_pools, client):
+    """The counterpart of the next test: the same page with a valid token names its user."""
     client.cookies[ACCESS_COOKIE] = sign(claims_for(PRIMARY))
     assert "mallory" in client.get("/accounts/login/").content.decode()
+
+
+def test_a_malformed_cookie_serves_the_page_signed_out_and_clears_the_cookies(malformed, client):
     client.cookies[ACCESS_COOKIE] = malformed
     client.cookies[REFRESH_COOKIE] = "not-a-refresh-token"
     response = client.get("/accounts/login/")
