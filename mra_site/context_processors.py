@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from mra_site.middleware import served_through_door
 from photos.texts import photos_script_texts
-from routing.banner import banner_texts, served_through_door
+from routing.banner import banner_texts
 
 
 def region(request: HttpRequest) -> dict:

@@ -15,6 +15,11 @@ DOOR_HEADER = "X-MRA-Door"
 _through_door: ContextVar[bool] = ContextVar("through_door", default=False)
 
 
+def served_through_door(request: HttpRequest | None) -> bool:
+    """Whether `request` came through the front door (its header, set by the door only)."""
+    return request is not None and request.headers.get(DOOR_HEADER) == "1"
+
+
 def request_through_door() -> bool:
     """Whether the request being answered came through the front door."""
     return _through_door.get()
@@ -31,7 +36,7 @@ class RegionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = _through_door.set(request.headers.get(DOOR_HEADER) == "1")
+        token = _through_door.set(served_through_door(request))
         try:
             response = self.get_response(request)
         finally:

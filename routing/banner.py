@@ -5,7 +5,7 @@ state.js the same sentences (`banner_texts`) with only `{writable_region}` (and,
 through the front door, `{serving_region}`) left for the script to fill from the
 state it polls, so the script keeps no copy.
 
-A page served through the front door (`served_through_door`) speaks of the site,
+A page served through the front door (`mra_site.middleware.served_through_door`) speaks of the site,
 not of the region that served it: writing is open wherever the door sends it,
 and the page never sends the browser to another host.
 """
@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
-from django.http import HttpRequest
-
-from mra_site.middleware import DOOR_HEADER
 
 from .selectors import StateRecord
 from .states import RoutingState
@@ -97,11 +94,6 @@ def text_fill(template: str, **values: str) -> str:
     partly here and finished by the script.
     """
     return _PLACEHOLDER.sub(lambda match: values.get(match[1], match[0]), template)
-
-
-def served_through_door(request: HttpRequest | None) -> bool:
-    """Whether `request` came through the front door (its header, set by the door only)."""
-    return bool(request is not None and request.headers.get(DOOR_HEADER) == "1")
 
 
 def situation_of(

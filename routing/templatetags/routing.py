@@ -6,7 +6,8 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from mra_site.aws.errors import AwsError
-from routing.banner import served_through_door, write_status
+from mra_site.middleware import served_through_door
+from routing.banner import write_status
 from routing.selectors import routing_state_get, routing_state_public
 
 register = template.Library()

@@ -10,7 +10,8 @@ from django.template import RequestContext, Template
 from django.test import RequestFactory, override_settings
 
 from accounts.users import AnonymousUser
-from routing.banner import DOOR_HEADER, Situation, served_through_door, text_fill, write_status
+from mra_site.middleware import DOOR_HEADER, served_through_door
+from routing.banner import Situation, text_fill, write_status
 from routing.selectors import StateRecord
 from routing.states import RoutingState
 from tests.conftest import PRIMARY, SECONDARY
