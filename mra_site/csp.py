@@ -9,6 +9,8 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
+from mra_site.resources import media_bucket
+
 
 def _origin(url: str) -> str:
     parts = urlsplit(url)
@@ -21,9 +23,15 @@ def regional_site_origins() -> list[str]:
     return sorted({_origin(url) for url in settings.MRA_REGION_URLS.values() if url})
 
 
+def s3_media_origin(region: str) -> str:
+    """The region's media bucket on AWS: its regional virtual-hosted name, the one
+    presigned URLs use (mra_site.aws.clients)."""
+    return f"https://{media_bucket(region)}.s3.{region}.amazonaws.com"
+
+
 def media_origins() -> list[str]:
     """Where photos' media URLs point: the media domain, else each region's bucket
-    (its emulator locally; S3's virtual-hosted names on AWS)."""
+    (its emulator locally; its regional virtual-hosted name on AWS)."""
     if settings.MRA_MEDIA_DOMAIN:
         return [_origin(settings.MRA_MEDIA_DOMAIN)]
     origins: list[str] = []
@@ -32,7 +40,7 @@ def media_origins() -> list[str]:
         if endpoint:
             origins.append(_origin(endpoint))
         else:
-            origins += ["https://*.s3.amazonaws.com", f"https://*.s3.{region}.amazonaws.com"]
+            origins.append(s3_media_origin(region))
     return list(dict.fromkeys(origins))
 
 

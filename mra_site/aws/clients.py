@@ -122,8 +122,15 @@ def _build(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         retries={"max_attempts": max_attempts, "mode": "standard"},
-        # Path-style: an emulator on 127.0.0.1 has no per-bucket host names.
-        s3={"addressing_style": "path" if endpoint else "auto"},
+        # Path-style: an emulator on 127.0.0.1 has no per-bucket host names. On AWS,
+        # the regional virtual-hosted name in every region (us-east-1 too): the global
+        # name answers a new bucket outside us-east-1 with a redirect that breaks a
+        # presigned URL's signature.
+        s3=(
+            {"addressing_style": "path"}
+            if endpoint
+            else {"addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"}
+        ),
         signature_version="s3v4" if service == "s3" else None,
         max_pool_connections=32,
     )
