@@ -5,7 +5,10 @@ One table, designed for the queries the site makes (see the `photos` TableSpec):
            gallery_pk "GALLERY"           gallery_sk "<created_at>#<id>"  (all photos by time)
            owner_pk "OWNER#<username>"    owner_sk "<created_at>#<id>"    (one user's photos)
   comment  pk "PHOTO#<id>"  sk "COMMENT#<created_at>#<comment id>"         (a photo's comments)
-Comments carry no index attributes, so the indexes hold photos only.
+  purge    pk "PHOTO#<id>"  sk "PURGE"  (a deleted photo whose media may remain)
+           gallery_pk "PURGE"             gallery_sk "<deleted_at>#<id>"  (every pending purge)
+Comments carry no index attributes, and the gallery index keeps pending purges
+apart under their own hash key, so the gallery and by_owner queries see photos only.
 """
 
 import dataclasses
@@ -23,6 +26,7 @@ _ID_RE = re.compile(ID_PATTERN)
 META = "META"
 COMMENT_PREFIX = "COMMENT#"
 GALLERY = "GALLERY"
+PURGE = "PURGE"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 T = TypeVar("T")
@@ -61,6 +65,15 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class PendingPurge:
+    """A deleted photo whose media (every key under its media_prefix) may remain:
+    recorded with the delete, cleared once no version of them is left."""
+
+    photo_id: str
+    deleted_at: str
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     results: list[T]
     next_cursor: str | None
@@ -91,9 +104,16 @@ def owner_pk(username: str) -> str:
     return f"OWNER#{username.lower()}"
 
 
+def media_prefix(photo_id: str) -> str:
+    """Where every object of a photo lives: the random id makes it the photo's alone,
+    never reused, so a purge of it cannot touch another photo's bytes."""
+    return f"photos/{photo_id}/"
+
+
 def media_keys(photo_id: str, extension: str) -> tuple[str, str]:
     """(original, thumbnail) object keys: from the random id only, never user input."""
-    return f"photos/{photo_id}/original.{extension}", f"photos/{photo_id}/thumb.webp"
+    prefix = media_prefix(photo_id)
+    return f"{prefix}original.{extension}", f"{prefix}thumb.webp"
 
 
 def photo_new(
@@ -139,6 +159,21 @@ def photo_item(photo: Photo) -> dict[str, Any]:
 
 def photo_from_item(item: dict[str, Any]) -> Photo:
     return _record_from_item(Photo, item)
+
+
+def purge_item(purge: PendingPurge) -> dict[str, Any]:
+    return {
+        "pk": photo_pk(purge.photo_id),
+        "sk": PURGE,
+        "gallery_pk": PURGE,
+        "gallery_sk": f"{purge.deleted_at}#{purge.photo_id}",
+        "photo_id": purge.photo_id,
+        "deleted_at": purge.deleted_at,
+    }
+
+
+def purge_from_item(item: dict[str, Any]) -> PendingPurge:
+    return PendingPurge(photo_id=str(item["photo_id"]), deleted_at=str(item["deleted_at"]))
 
 
 def comment_item(comment: Comment) -> dict[str, Any]:

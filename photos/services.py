@@ -16,23 +16,27 @@ from mra_site.aws import s3
 from mra_site.aws.dynamodb import Attr, Delete, Key, Put, Update, Write, items_query, write_stamp
 from mra_site.aws.errors import AwsError, ConditionFailed
 from mra_site.resources import media_bucket, table_name
-from routing.fencing import assert_writable, guarded_write
+from routing.fencing import WriteRefused, assert_writable, guarded_write
 
 from .errors import InvalidInput, NotOwner, PhotoNotFound
 from .images import image_process, read_limited, too_large
 from .records import (
     COMMENT_PREFIX,
     META,
+    PURGE,
     Comment,
+    PendingPurge,
     Photo,
     comment_item,
     is_id,
     media_objects,
+    media_prefix,
     new_id,
     now_timestamp,
     photo_item,
     photo_new,
     photo_pk,
+    purge_item,
 )
 from .selectors import photo_get
 
@@ -137,12 +141,15 @@ def photo_create(
 
 
 def photo_delete(*, photo_id: str, username: str, region: str | None = None) -> None:
-    """Delete a photo (owner only), then its comments and its media."""
+    """Delete a photo (owner only), then its comments and every version of its media."""
     region = region or settings.MRA_REGION
     assert_writable(region=region)
     photo = photo_get(photo_id=photo_id, region=region)
     if photo.owner.lower() != username.lower():
         raise NotOwner()
+    # The metadata goes first, so the photo never shows without its bytes; the
+    # pending purge is committed with it, so bytes left behind are never forgotten.
+    purge = PendingPurge(photo_id=photo_id, deleted_at=now_timestamp())
     try:
         guarded_write(
             writes=[
@@ -150,7 +157,8 @@ def photo_delete(*, photo_id: str, username: str, region: str | None = None) -> 
                     table=table_name("photos"),
                     key={"pk": photo_pk(photo_id), "sk": META},
                     condition=Attr("pk").exists(),
-                )
+                ),
+                Put(table=table_name("photos"), item={**purge_item(purge), **write_stamp(region)}),
             ],
             region=region,
             action=f"delete photo {photo_id}",
@@ -160,7 +168,7 @@ def photo_delete(*, photo_id: str, username: str, region: str | None = None) -> 
     # The photo is gone, so no new comment can commit (comment_create requires
     # the photo item): one sweep after the delete finds every comment.
     _comments_delete(photo_id=photo_id, region=region)
-    media_remove(region=region, keys=[photo.original_key, photo.thumbnail_key])
+    media_purge(purge=purge, region=region)
 
 
 def comment_create(
@@ -210,11 +218,50 @@ def comment_create(
 
 
 def media_remove(*, region: str, keys: list[str]) -> None:
-    """Best effort: what is left behind is found by `manage.py photos_gc`."""
+    """Remove the media of an upload that failed. Best effort: what is left behind
+    has no metadata, and `manage.py photos_gc` removes it after its grace period."""
     try:
-        s3.objects_delete(region=region, bucket=media_bucket(region), keys=keys)
+        s3.objects_purge(region=region, bucket=media_bucket(region), keys=keys)
     except AwsError:
         logger.warning("could not remove media %s in %s; photos_gc will", keys, region)
+
+
+def media_purge(*, purge: PendingPurge, region: str) -> bool:
+    """Remove every version of a deleted photo's media in `region`, then its pending
+    purge record. False when S3 or the record's removal failed: the record stays
+    and `manage.py photos_gc` tries again."""
+    bucket = media_bucket(region)
+    prefix = media_prefix(purge.photo_id)
+    try:
+        s3.objects_purge(region=region, bucket=bucket, prefix=prefix)
+        left = [
+            v
+            for v in s3.object_versions(region=region, bucket=bucket, prefix=prefix)
+            if not v.delete_marker
+        ]
+        if left:
+            logger.warning(
+                "%d versions of %s remain in %s; photos_gc will retry", len(left), prefix, region
+            )
+            return False
+        guarded_write(
+            writes=[
+                Delete(
+                    table=table_name("photos"), key={"pk": photo_pk(purge.photo_id), "sk": PURGE}
+                )
+            ],
+            region=region,
+            action=f"clear the pending purge of photo {purge.photo_id}",
+        )
+    except (AwsError, WriteRefused) as exc:
+        logger.warning(
+            "media of deleted photo %s remain in %s (%s); photos_gc will retry",
+            purge.photo_id,
+            region,
+            exc,
+        )
+        return False
+    return True
 
 
 def _comments_delete(*, photo_id: str, region: str) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .clients import aws_call, client
-from .errors import ResourceMissing
+from .errors import AwsError, ResourceMissing
 
 if TYPE_CHECKING:
     from types_boto3_s3.type_defs import ObjectIdentifierTypeDef, QueueConfigurationTypeDef
@@ -91,11 +91,19 @@ def object_get(*, region: str, bucket: str, key: str) -> ObjectVersion | None:
     return _version(key, response, body)
 
 
-def object_head(*, region: str, bucket: str, key: str) -> ObjectVersion | None:
-    """The current version without its body; None when missing or deleted."""
+def object_head(
+    *, region: str, bucket: str, key: str, version_id: str = ""
+) -> ObjectVersion | None:
+    """The current version (or `version_id`) without its body; None when missing or
+    deleted."""
     try:
         with aws_call(region, f"head s3://{bucket}/{key}"):
-            response = client("s3", region).head_object(Bucket=bucket, Key=key)
+            if version_id:
+                response = client("s3", region).head_object(
+                    Bucket=bucket, Key=key, VersionId=version_id
+                )
+            else:
+                response = client("s3", region).head_object(Bucket=bucket, Key=key)
     except ResourceMissing:
         return None
     return _version(key, response, b"")
@@ -112,29 +120,115 @@ def object_delete(*, region: str, bucket: str, key: str) -> str:
     return response.get("VersionId", "")
 
 
-def objects_delete(*, region: str, bucket: str, keys: list[str]) -> None:
-    """Delete `keys` for good: a delete marker (which replication carries to the
-    other region) and every stored version of the bytes in this region."""
-    if not keys:
-        return
+@dataclass(frozen=True)
+class StoredVersion:
+    """One entry of ListObjectVersions: a version holding bytes or a delete marker."""
+
+    key: str
+    version_id: str
+    last_modified: datetime
+    is_latest: bool
+    delete_marker: bool
+
+
+# DeleteObjects takes at most this many keys or versions a request.
+DELETE_BATCH = 1000
+
+
+def object_versions(
+    *, region: str, bucket: str, prefix: str = "", keys: Iterable[str] = ()
+) -> list[StoredVersion]:
+    """Every version and delete marker under `prefix`, page by page; with `keys`,
+    of exactly those keys (listed under their common prefix)."""
+    wanted = set(keys)
+    if wanted:
+        prefix = _common_prefix(sorted(wanted))
+    found: list[StoredVersion] = []
+    paginator = client("s3", region).get_paginator("list_object_versions")
+    with aws_call(region, f"list versions of s3://{bucket}/{prefix}"):
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for entries, marker in (
+                (page.get("Versions", []), False),
+                (page.get("DeleteMarkers", []), True),
+            ):
+                found += [
+                    StoredVersion(
+                        key=e["Key"],
+                        version_id=e["VersionId"],
+                        last_modified=e["LastModified"],
+                        is_latest=bool(e.get("IsLatest")),
+                        delete_marker=marker,
+                    )
+                    for e in entries
+                    if not wanted or e["Key"] in wanted
+                ]
+    return found
+
+
+def versions_delete(*, region: str, bucket: str, versions: Sequence[StoredVersion]) -> None:
+    """Delete these versions and delete markers for good (DeleteObjects with their
+    version ids, DELETE_BATCH a request); an AwsError names what S3 refused."""
     s3 = client("s3", region)
-    with aws_call(region, f"delete {len(keys)} objects from {bucket}"):
-        s3.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+    refused: list[str] = []
+    code = ""
+    for start in range(0, len(versions), DELETE_BATCH):
+        batch: list[ObjectIdentifierTypeDef] = [
+            {"Key": v.key, "VersionId": v.version_id}
+            for v in versions[start : start + DELETE_BATCH]
+        ]
+        with aws_call(region, f"delete {len(batch)} versions from {bucket}"):
+            response = s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        for error in response.get("Errors", []):
+            code = code or error.get("Code", "")
+            refused.append(f"{error.get('Key')}@{error.get('VersionId')}: {error.get('Code')}")
+    if refused:
+        raise AwsError(
+            f"{region}: S3 kept {len(refused)} versions in {bucket} ({', '.join(refused[:5])})",
+            region=region,
+            aws_code=code,
         )
-        wanted = set(keys)
-        prefix = _common_prefix(keys)
-        versions: list[ObjectIdentifierTypeDef] = []
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix):
-            versions += [
-                {"Key": v["Key"], "VersionId": v["VersionId"]}
-                for v in page.get("Versions", [])
-                if v["Key"] in wanted
-            ]
-        for start in range(0, len(versions), 1000):
-            s3.delete_objects(
-                Bucket=bucket, Delete={"Objects": versions[start : start + 1000], "Quiet": True}
-            )
+
+
+def objects_purge(
+    *,
+    region: str,
+    bucket: str,
+    keys: Iterable[str] = (),
+    prefix: str = "",
+    keep_delete_marker: bool = True,
+) -> int:
+    """Remove every version of `keys` (or of every key under `prefix`) that holds
+    bytes; returns how many there were.
+
+    With `keep_delete_marker`, a key whose current version holds bytes first gets
+    a delete marker, and the newest marker of each key stays: the marker is what
+    replication carries to the other region (S3 replicates delete markers, never
+    version deletions), and once alone it is an expired delete marker, removed by
+    the bucket's lifecycle rule on AWS and by `photos_gc` locally. Without it,
+    delete markers go too.
+    """
+    keys = sorted(set(keys))
+    if not keys and not prefix:
+        return 0
+    listed = object_versions(region=region, bucket=bucket, keys=keys, prefix=prefix)
+    if keep_delete_marker:
+        live = sorted({v.key for v in listed if v.is_latest and not v.delete_marker})
+        if live:
+            with aws_call(region, f"put delete markers on {len(live)} objects in {bucket}"):
+                response = client("s3", region).delete_objects(
+                    Bucket=bucket, Delete={"Objects": [{"Key": k} for k in live], "Quiet": True}
+                )
+            if response.get("Errors"):
+                first = response["Errors"][0]
+                raise AwsError(
+                    f"{region}: S3 refused to delete {first.get('Key')} in {bucket}: "
+                    f"{first.get('Code')} {first.get('Message')}",
+                    region=region,
+                    aws_code=first.get("Code", ""),
+                )
+    doomed = [v for v in listed if not (keep_delete_marker and v.delete_marker and v.is_latest)]
+    versions_delete(region=region, bucket=bucket, versions=doomed)
+    return sum(not v.delete_marker for v in doomed)
 
 
 def objects_list(*, region: str, bucket: str, prefix: str = "") -> Iterator[StoredObject]:

@@ -65,13 +65,36 @@ def object_copy(*, source: str, target: str, key: str, include_replicas: bool = 
 
 
 def object_remove(*, source: str, target: str, key: str, deleted_at: float) -> bool:
-    """Put a delete marker on the target's key unless it is gone or was written later."""
+    """Purge the key in the target: every version this direction copied there that was
+    written no later than the deletion, and once no version is left, its delete markers.
+
+    What S3 replication cannot do: it carries a delete marker but never the removal
+    of a version, so on AWS the bucket's lifecycle rule expires the replica's versions
+    instead. Never echoed back: only replicas of the source's writes go, so the
+    source's own bytes are never touched by a removal that came back. A key written
+    again in the source since the delete is left alone: its own event copies it.
+    """
     if s3.object_head(region=source, bucket=media_bucket(source), key=key) is not None:
-        return False  # written again since the delete; its own event copies it
-    existing = s3.object_head(region=target, bucket=media_bucket(target), key=key)
-    if existing is None or existing.written_at > deleted_at * 1_000_000:
         return False
-    s3.object_delete(region=target, bucket=media_bucket(target), key=key)
+    bucket = media_bucket(target)
+    versions = s3.object_versions(region=target, bucket=bucket, keys=[key])
+    doomed: list[s3.StoredVersion] = []
+    kept = 0
+    for version in versions:
+        if version.delete_marker:
+            continue
+        head = s3.object_head(region=target, bucket=bucket, key=key, version_id=version.version_id)
+        if head is None:
+            continue
+        if head.replica_of.startswith(f"{source}:") and head.written_at <= deleted_at * 1_000_000:
+            doomed.append(version)
+        else:
+            kept += 1
+    if not doomed:
+        return False
+    if not kept:
+        doomed += [version for version in versions if version.delete_marker]
+    s3.versions_delete(region=target, bucket=bucket, versions=doomed)
     return True
 
 

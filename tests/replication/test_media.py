@@ -1,4 +1,6 @@
-from mra_site.aws.clients import client
+from unittest.mock import ANY
+
+from mra_site.aws import s3
 from mra_site.polling import poll
 from mra_site.resources import media_bucket
 from tests.conftest import PRIMARY, SECONDARY
@@ -47,14 +49,22 @@ def test_a_new_version_replicates_and_a_replica_is_never_copied_back(replicator)
     assert len(object_versions(SECONDARY, key)[0]) == 2
 
 
-def test_a_delete_replicates_as_a_delete_marker(replicator):
+def test_a_deletion_purges_every_version_of_the_replica_and_is_not_echoed(replicator):
     key = f"media/{new_id()}.jpg"
-    object_put(SECONDARY, key, b"doomed", ContentType="image/jpeg")
-    poll(lambda: object_get(PRIMARY, key), timeout=REPLICATED, what="object replicated")
-    client("s3", SECONDARY).delete_object(Bucket=media_bucket(SECONDARY), Key=key)
+    object_put(SECONDARY, key, b"v1", ContentType="image/jpeg")
+    poll(lambda: object_get(PRIMARY, key), timeout=REPLICATED, what="v1 replicated")
+    object_put(SECONDARY, key, b"v2", ContentType="image/jpeg")
+    poll(
+        lambda: len(object_versions(PRIMARY, key)[0]) == 2, timeout=REPLICATED, what="v2 replicated"
+    )
+    # As a photo's deletion does: a delete marker, then every version removed.
+    s3.objects_purge(region=SECONDARY, bucket=media_bucket(SECONDARY), keys=[key])
+    assert object_versions(SECONDARY, key) == ([], [ANY])
 
-    poll(lambda: object_get(PRIMARY, key) is None, what="delete replicated", timeout=REPLICATED)
-    versions, markers = object_versions(PRIMARY, key)
-    assert len(versions) == 1 and len(markers) == 1
+    poll(
+        lambda: object_versions(PRIMARY, key) == ([], []),
+        what="every version purged in the replica",
+        timeout=REPLICATED,
+    )
     settle(1.2)
-    assert len(object_versions(SECONDARY, key)[1]) == 1, "the delete came back as a second marker"
+    assert object_versions(SECONDARY, key) == ([], [ANY]), "the purge came back"

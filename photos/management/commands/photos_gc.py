@@ -4,11 +4,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from mra_site.aws.clients import regions
-from photos.gc import orphan_media_delete
+from photos.gc import orphan_media_delete, pending_purges_complete
 
 
 class Command(BaseCommand):
-    help = "Remove photo media that no photo metadata refers to, older than a grace period."
+    help = (
+        "Remove every version of deleted photos' media (pending purges) and of media "
+        "that no photo metadata refers to, older than a grace period."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -27,6 +30,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, grace: int, region: str | None, dry_run: bool, **options) -> None:
         region = region or settings.MRA_REGION
+        purged, failed = pending_purges_complete(region=region, dry_run=dry_run)
+        verb = "would purge" if dry_run else "purged"
+        for photo_id in purged:
+            self.stdout.write(f"{region}: {verb} the media of deleted photo {photo_id}")
+        self.stdout.write(f"{region}: {verb} {len(purged)} deleted photos' media")
+        for photo_id in failed:
+            self.stderr.write(
+                f"{region}: the media of deleted photo {photo_id} remain; the next run retries"
+            )
         removed = orphan_media_delete(
             grace=timedelta(seconds=grace), region=region, dry_run=dry_run
         )
