@@ -2,6 +2,7 @@
 
 import logging
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 
@@ -27,8 +28,12 @@ class AccountError(ApplicationError):
         400: "invalid",
         401: "invalid_credentials",
         403: "user_not_confirmed",
+        429: "too_many_attempts",
         503: "region_unavailable",
     }
+    # Cognito does not say how long its attempt limit lasts; a minute is a
+    # fair first wait.
+    _RETRY_AFTER = {429: 60, 503: 5}
 
     def __init__(self, detail: str, *, field: str | None = None, status: int = 400) -> None:
         super().__init__(
@@ -36,7 +41,7 @@ class AccountError(ApplicationError):
             code=self._CODES.get(status, "invalid"),
             status=status,
             field=field,
-            retry_after=5 if status == 503 else None,
+            retry_after=self._RETRY_AFTER.get(status),
         )
 
 
@@ -68,9 +73,20 @@ def user_sign_in(*, username: str, password: str) -> Tokens:
         raise AccountError("Incorrect username or password.", status=401) from exc
 
 
-def user_sign_up(*, username: str, email: str, password: str) -> None:
-    """Create a user in the serving region's pool, and in the other region's pool
-    so that the user can sign in there after a failover."""
+@dataclass(frozen=True)
+class SignUpOutcome:
+    confirmed: bool
+    # Where the confirmation code went, masked as Cognito shows it.
+    destination: str = ""
+
+
+def user_sign_up(*, username: str, email: str, password: str) -> SignUpOutcome:
+    """Create a user in the serving region's pool.
+
+    On AWS the pool e-mails a code and the user stays unconfirmed until
+    user_confirm_sign_up; with MRA_COGNITO_AUTO_CONFIRM (local stacks) the
+    user is confirmed at once and created in the other region's pool too, so
+    that the user can sign in there after a failover."""
     region = settings.MRA_REGION
     username = username.strip()
     email = email.strip()
@@ -89,7 +105,10 @@ def user_sign_up(*, username: str, email: str, password: str) -> None:
     try:
         if cognito.user_exists(region=region, username=username):
             raise AccountError("That username is taken. Choose another.", field="username")
-        cognito.sign_up(region=region, username=username, password=password, email=email)
+        result = cognito.sign_up(region=region, username=username, password=password, email=email)
+        if not result.confirmed and settings.MRA_COGNITO_AUTO_CONFIRM:
+            cognito.admin_confirm_sign_up(region=region, username=username)
+            result = cognito.SignUp(confirmed=True, destination="")
     except InvalidRequest as exc:
         if exc.aws_code == "UsernameExistsException":
             raise AccountError("That username is taken. Choose another.", field="username") from exc
@@ -102,11 +121,97 @@ def user_sign_up(*, username: str, email: str, password: str) -> None:
         raise AccountError(f"Sign-up was refused: {exc}") from exc
     except RegionUnavailable as exc:
         raise _unavailable(region) from exc
-    if settings.MRA_COGNITO_PROVISION_PEER:
+    if result.confirmed:
         _provision_peer(username=username, email=email, password=password)
+    return SignUpOutcome(confirmed=result.confirmed, destination=result.destination)
+
+
+def user_confirm_sign_up(*, username: str, code: str, password: str) -> Tokens:
+    """Confirm a new account with its e-mailed code, then sign the user in and
+    create the user in the other region's pool.
+
+    The password is checked first, so that a mistyped password never uses up
+    the code; an account confirmed already (a second click) just signs in."""
+    region = settings.MRA_REGION
+    username = username.strip()
+    try:
+        return _signed_in_and_provisioned(region=region, username=username, password=password)
+    except AccountError as exc:
+        if exc.status != 403:
+            raise
+    try:
+        cognito.confirm_sign_up(region=region, username=username, code=code.strip())
+    except RegionUnavailable as exc:
+        raise _unavailable(region) from exc
+    except AwsError as exc:
+        if exc.aws_code != "NotAuthorizedException":  # confirmed meanwhile
+            raise _code_error(exc) from exc
+    return _signed_in_and_provisioned(region=region, username=username, password=password)
+
+
+def user_resend_code(*, username: str) -> str:
+    """E-mail a new confirmation code; returns where it went, masked."""
+    region = settings.MRA_REGION
+    try:
+        return cognito.resend_confirmation_code(region=region, username=username.strip())
+    except RegionUnavailable as exc:
+        raise _unavailable(region) from exc
+    except AwsError as exc:
+        raise _code_error(exc) from exc
+
+
+def _signed_in_and_provisioned(*, region: str, username: str, password: str) -> Tokens:
+    tokens = user_sign_in(username=username, password=password)
+    try:
+        email = cognito.user_email(region=region, username=username)
+    except AwsError as exc:
+        logger.warning("e-mail of %s not read in %s: %s", username, region, exc)
+        return tokens
+    _provision_peer(username=username, email=email, password=password)
+    return tokens
+
+
+_CODE_ERRORS = {
+    "CodeMismatchException": (
+        "That code is not right. Enter the 6-digit code from the latest e-mail we sent you.",
+        "code",
+        400,
+    ),
+    "ExpiredCodeException": (
+        "That code has expired. Send a new code, then enter the one from the new e-mail.",
+        "code",
+        400,
+    ),
+    "LimitExceededException": (
+        "Too many attempts. Wait a few minutes, then try again.",
+        None,
+        429,
+    ),
+    "UserNotFoundException": (
+        "No account is waiting for confirmation under that username.",
+        "username",
+        400,
+    ),
+    "InvalidParameterException": (
+        "This account is confirmed already. Sign in with your password.",
+        None,
+        400,
+    ),
+}
+
+
+def _code_error(exc: AwsError) -> AccountError:
+    detail, field, status = _CODE_ERRORS.get(
+        exc.aws_code, ("The account could not be confirmed. Try again in a minute.", None, 400)
+    )
+    if exc.aws_code not in _CODE_ERRORS:
+        logger.warning("confirmation failed: %s", exc)
+    return AccountError(detail, field=field, status=status)
 
 
 def _provision_peer(*, username: str, email: str, password: str) -> None:
+    if not settings.MRA_COGNITO_PROVISION_PEER:
+        return
     peer = other_region(settings.MRA_REGION)
     try:
         cognito.admin_ensure_user(region=peer, username=username, password=password, email=email)

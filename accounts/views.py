@@ -1,8 +1,10 @@
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -17,7 +19,7 @@ from mra_site.middleware import page_render
 
 from . import services
 from .cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_token_cookies, set_token_cookies
-from .forms import SignInForm, SignUpForm
+from .forms import ConfirmSignUpForm, SignInForm, SignUpForm
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -38,13 +40,13 @@ def _form_page(
     """The form again, with what was refused under the field it concerns.
 
     A mistake of the person at the keyboard answers 400 (a wrong password too:
-    a page is not an API client to challenge); an unavailable region keeps its
-    503 and Retry-After."""
+    a page is not an API client to challenge); too many attempts keep their
+    429 and an unavailable region its 503, both with Retry-After."""
     status_code = 200
     if error is not None:
         form.add_error(error.field, error.detail)
     if form.is_bound and not form.is_valid():
-        status_code = error.status if error and error.status >= 500 else 400
+        status_code = error.status if error and error.status in (429, 503) else 400
     return page_render(
         request, template, {"form": form, **context}, status=status_code, error=error
     )
@@ -65,8 +67,20 @@ def login_view(request: HttpRequest) -> HttpResponse:
     try:
         tokens = services.user_sign_in(**form.cleaned_data)
     except services.AccountError as exc:
+        if exc.code == "user_not_confirmed":
+            messages.info(
+                request,
+                "Confirm your e-mail address to finish creating your account: enter the code "
+                "we sent you, or send a new one.",
+            )
+            return _confirm_redirect(form.cleaned_data["username"])
         return _form_page(request, "accounts/login.html", form, error=exc, next=next_url)
     return _signed_in(HttpResponseRedirect(next_url), tokens)
+
+
+def _confirm_redirect(username: str) -> HttpResponse:
+    query = urlencode({"username": username.strip()})
+    return HttpResponseRedirect(f"{reverse('accounts:confirm')}?{query}")
 
 
 @require_http_methods(["GET", "POST"])
@@ -75,13 +89,49 @@ def signup_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         return _form_page(request, "accounts/signup.html", form)
     try:
-        services.user_sign_up(**form.cleaned_data)
+        outcome = services.user_sign_up(**form.cleaned_data)
+        if not outcome.confirmed:
+            messages.info(
+                request,
+                f"We sent a 6-digit code to {outcome.destination or 'your e-mail address'}. "
+                "Enter it here to finish creating your account.",
+            )
+            return _confirm_redirect(form.cleaned_data["username"])
         tokens = services.user_sign_in(
             username=form.cleaned_data["username"], password=form.cleaned_data["password"]
         )
     except services.AccountError as exc:
         return _form_page(request, "accounts/signup.html", form, error=exc)
     messages.success(request, f"Welcome, {form.cleaned_data['username']}!")
+    return _signed_in(HttpResponseRedirect("/"), tokens)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_view(request: HttpRequest) -> HttpResponse:
+    """The code e-mailed at sign-up; "Send a new code" posts the same form."""
+    if request.method != "POST":
+        form = ConfirmSignUpForm(initial={"username": request.GET.get("username", "")[:32]})
+        return _form_page(request, "accounts/confirm.html", form)
+    resend = request.POST.get("action") == ConfirmSignUpForm.RESEND
+    form = ConfirmSignUpForm(request.POST, resend=resend)
+    if not form.is_valid():
+        return _form_page(request, "accounts/confirm.html", form)
+    username = form.cleaned_data["username"]
+    try:
+        if resend:
+            destination = services.user_resend_code(username=username)
+        else:
+            tokens = services.user_confirm_sign_up(**form.cleaned_data)
+    except services.AccountError as exc:
+        return _form_page(request, "accounts/confirm.html", form, error=exc)
+    if resend:
+        messages.info(
+            request,
+            f"We sent a new code to {destination or 'your e-mail address'}. "
+            "Earlier codes no longer work.",
+        )
+        return _confirm_redirect(username)
+    messages.success(request, f"Your e-mail address is confirmed. Welcome, {username}!")
     return _signed_in(HttpResponseRedirect("/"), tokens)
 
 

@@ -50,7 +50,7 @@ DEFAULTS_KEPT_ON_AWS = {
     "MRA_COGNITO_JWKS_TTL": "the default hour suits Cognito's key rotation",
     "MRA_COGNITO_JWKS_REFETCH_SECONDS": "a minute bounds the fetches unknown keys can cause",
     "MRA_COGNITO_CLOCK_SKEW_SECONDS": "AWS clocks are synchronised; a minute is ample",
-    "MRA_COGNITO_AUTO_CONFIRM": "sign-up confirms users as it does locally (no e-mail step)",
+    "MRA_COGNITO_AUTO_CONFIRM": "off: sign-up waits for the e-mailed code (production refuses on)",
     "MRA_STATE_CACHE_SECONDS": "the same bound on stale routing reads as locally",
     "MRA_READYZ_CACHE_SECONDS": "a few seconds, so health-check floods cannot become throttling",
     "MRA_AWS_CONNECT_TIMEOUT": "the default fails fast on AWS as well",

@@ -160,19 +160,64 @@ def revoke(*, region: str, refresh_token: str) -> None:
         idp.revoke_token(Token=refresh_token, ClientId=config.client_id)
 
 
-def sign_up(*, region: str, username: str, password: str, email: str) -> None:
-    """Register a user through the public SignUp API, then confirm when configured."""
-    config = pool_config(region)
+@dataclass(frozen=True)
+class SignUp:
+    confirmed: bool
+    # Where Cognito sent the confirmation code, masked ("c***@e***"); "" if none.
+    destination: str
+
+
+def sign_up(*, region: str, username: str, password: str, email: str) -> SignUp:
+    """Register a user through the public SignUp API.
+
+    With AutoVerifiedAttributes [email] the pool leaves the user UNCONFIRMED
+    and e-mails a code for confirm_sign_up."""
     idp = client("cognito-idp", region)
     with aws_call(region, "sign up"):
-        idp.sign_up(
-            ClientId=config.client_id,
+        result = idp.sign_up(
+            ClientId=pool_config(region).client_id,
             Username=username,
             Password=password,
             UserAttributes=[{"Name": "email", "Value": email}],
         )
-        if settings.MRA_COGNITO_AUTO_CONFIRM:
-            idp.admin_confirm_sign_up(UserPoolId=config.pool_id, Username=username)
+    return SignUp(
+        confirmed=result["UserConfirmed"],
+        destination=result.get("CodeDeliveryDetails", {}).get("Destination", ""),
+    )
+
+
+def admin_confirm_sign_up(*, region: str, username: str) -> None:
+    """Confirm a user without a code (local stacks only: see MRA_COGNITO_AUTO_CONFIRM)."""
+    with aws_call(region, "confirm sign-up"):
+        client("cognito-idp", region).admin_confirm_sign_up(
+            UserPoolId=pool_config(region).pool_id, Username=username
+        )
+
+
+def confirm_sign_up(*, region: str, username: str, code: str) -> None:
+    """Confirm a user with the code Cognito e-mailed at sign-up."""
+    with aws_call(region, "confirm sign-up"):
+        client("cognito-idp", region).confirm_sign_up(
+            ClientId=pool_config(region).client_id, Username=username, ConfirmationCode=code
+        )
+
+
+def resend_confirmation_code(*, region: str, username: str) -> str:
+    """E-mail a new confirmation code; returns where it went, masked."""
+    with aws_call(region, "resend confirmation code"):
+        result = client("cognito-idp", region).resend_confirmation_code(
+            ClientId=pool_config(region).client_id, Username=username
+        )
+    return result.get("CodeDeliveryDetails", {}).get("Destination", "")
+
+
+def user_email(*, region: str, username: str) -> str:
+    """The user's e-mail address in the region's pool ("" when it has none)."""
+    with aws_call(region, "get user"):
+        attributes = client("cognito-idp", region).admin_get_user(
+            UserPoolId=pool_config(region).pool_id, Username=username
+        )["UserAttributes"]
+    return next((a["Value"] for a in attributes if a["Name"] == "email"), "")
 
 
 def user_exists(*, region: str, username: str) -> bool:

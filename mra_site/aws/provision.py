@@ -148,6 +148,7 @@ def ensure_user_pool(*, region: str) -> tuple[str, str, bool]:
                 },
                 UsernameConfiguration={"CaseSensitive": False},
                 AdminCreateUserConfig={"AllowAdminCreateUserOnly": False},
+                AutoVerifiedAttributes=["email"],
             )["UserPool"]["Id"]
             changed = True
         client_id = find_pool_client(region=region, pool_id=pool_id)

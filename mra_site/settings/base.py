@@ -10,6 +10,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from mra_site.checks import DEVELOPMENT_SECRET_KEY
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -27,9 +29,8 @@ def _region_map(name: str, default: str) -> dict[str, str]:
     return result
 
 
-SECRET_KEY = env.str(
-    "DJANGO_SECRET_KEY", default="insecure-local-only-key-change-me-for-any-real-deployment"
-)
+# Public (it is in the repository): production.py and `check --deploy` refuse it.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -77,7 +78,9 @@ MRA_OPERATORS_GROUP = env.str("MRA_OPERATORS_GROUP", default="operators")
 # Sign-up also creates the user in the other region's pool, so that a user can
 # sign in there once the first region is gone.
 MRA_COGNITO_PROVISION_PEER = env.bool("MRA_COGNITO_PROVISION_PEER", default=True)
-MRA_COGNITO_AUTO_CONFIRM = env.bool("MRA_COGNITO_AUTO_CONFIRM", default=True)
+# Sign-up confirms the user at once instead of e-mailing a code (Cognito's
+# AutoVerifiedAttributes): for local stacks only (dev.py), never on AWS.
+MRA_COGNITO_AUTO_CONFIRM = env.bool("MRA_COGNITO_AUTO_CONFIRM", default=False)
 
 # How long a region may answer writes from a cached state read; the
 # transaction's condition check on the state item is the real guard.

@@ -11,9 +11,17 @@ from django.core.exceptions import ImproperlyConfigured
 
 from mra_site.aws.errors import AwsError
 from mra_site.aws.secretsmanager import secret_versions_get
+from mra_site.checks import SECRET_KEY_HINT, auto_confirm_on_aws, secret_key_weakness
 
 from .base import *  # noqa: F403
-from .base import MRA_PRIMARY_REGION, MRA_REGION, MRA_SECONDARY_REGION, _region_map, env
+from .base import (
+    MRA_COGNITO_AUTO_CONFIRM,
+    MRA_PRIMARY_REGION,
+    MRA_REGION,
+    MRA_SECONDARY_REGION,
+    _region_map,
+    env,
+)
 
 
 def _required(name: str) -> str:
@@ -35,12 +43,22 @@ def _required_region_map(name: str) -> dict[str, str]:
     return mapping
 
 
+def _refuse_weak(key: str, source: str) -> str:
+    why = secret_key_weakness(key)
+    if why:
+        raise ImproperlyConfigured(
+            f"{source} {why}: mra_site.settings.production refuses it. {SECRET_KEY_HINT}"
+        )
+    return key
+
+
 def _secret_keys(endpoints: dict[str, str]) -> tuple[str, list[str]]:
     """SECRET_KEY and its fallbacks: DJANGO_SECRET_KEY when given (a workstation's
-    check), else the deployment's one secret, from this region's replica."""
+    check), else the deployment's one secret, from this region's replica. A weak
+    or public key stops start-up."""
     given = os.environ.get("DJANGO_SECRET_KEY", "").strip()
     if given:
-        return given, []
+        return _refuse_weak(given, "DJANGO_SECRET_KEY"), []
     secret_id = os.environ.get("MRA_SECRET_KEY_SECRET_ID", "").strip()
     if not secret_id:
         raise ImproperlyConfigured(
@@ -58,7 +76,11 @@ def _secret_keys(endpoints: dict[str, str]) -> tuple[str, list[str]]:
             f"{MRA_REGION} ({exc}); check its replica there and the function role's "
             "secretsmanager:GetSecretValue (deploy/README.md)"
         ) from exc
-    return versions.current, [versions.previous] if versions.previous else []
+    source = f"The secret MRA_SECRET_KEY_SECRET_ID={secret_id!r}"
+    current = _refuse_weak(versions.current, f"{source} (AWSCURRENT)")
+    if not versions.previous:
+        return current, []
+    return current, [_refuse_weak(versions.previous, f"{source} (AWSPREVIOUS)")]
 
 
 DEBUG = False
@@ -84,6 +106,17 @@ MRA_REGION_URLS = _required_region_map("MRA_REGION_URLS")
 # in the account; the stack outputs name them instead.
 MRA_COGNITO_POOL_IDS = _required_region_map("MRA_COGNITO_POOL_IDS")
 MRA_COGNITO_CLIENT_IDS = _required_region_map("MRA_COGNITO_CLIENT_IDS")
+# On AWS the pool e-mails a code at sign-up (AutoVerifiedAttributes), and the
+# site asks for it; confirming without it is for local stacks only.
+if auto_confirm_on_aws(
+    auto_confirm=MRA_COGNITO_AUTO_CONFIRM,
+    endpoints=MRA_AWS_ENDPOINTS,
+    regions=(MRA_PRIMARY_REGION, MRA_SECONDARY_REGION),
+):
+    raise ImproperlyConfigured(
+        "MRA_COGNITO_AUTO_CONFIRM must be off with real AWS endpoints (MRA_AWS_ENDPOINTS): "
+        "sign-up on AWS requires e-mail verification"
+    )
 
 # API Gateway terminates TLS and CloudFront talks HTTPS to it; the request
 # reaches Django as plain WSGI with X-Forwarded-Proto set by API Gateway.

@@ -98,7 +98,7 @@ def test_open_redirects_are_not_followed(aws, make_user, browser_client):
     assert response["Location"] == "/"
 
 
-def test_unconfirmed_user_is_told_to_confirm(aws, browser_client):
+def test_unconfirmed_user_is_sent_to_the_code_page(aws, browser_client):
     config = pool_config(PRIMARY)
     aws_client("cognito-idp", PRIMARY).sign_up(
         ClientId=config.client_id, Username="erin", Password="Sunny-days-42"
@@ -106,8 +106,15 @@ def test_unconfirmed_user_is_told_to_confirm(aws, browser_client):
     response = post_form(
         browser_client, "/accounts/login/", {"username": "erin", "password": "Sunny-days-42"}
     )
-    assert response.status_code == 400
-    assert "not confirmed" in response.content.decode()
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/confirm/?username=erin"
+    api = browser_client.post(
+        "/api/auth/token",
+        {"username": "erin", "password": "Sunny-days-42"},
+        content_type="application/json",
+    )
+    assert api.status_code == 403
+    assert api.json()["error"] == "user_not_confirmed"
 
 
 def test_expired_access_token_is_refreshed_without_the_user_noticing(aws, make_user, client):

@@ -8,11 +8,13 @@ import sys
 import uuid
 
 import pytest
+from django.core.checks import run_checks
 from django.http import HttpResponse
 
 from accounts.cookies import clear_token_cookies, set_token_cookies
 from mra_site.aws.clients import client
 from mra_site.aws.cognito import Tokens
+from mra_site.checks import DEVELOPMENT_SECRET_KEY, secret_key_weakness
 from mra_site.logs import JsonFormatter
 from tests.conftest import PRIMARY, SECONDARY
 from tests.deploy.templates import DEPLOY
@@ -141,10 +143,66 @@ def test_each_stage_reads_the_key_from_its_own_regions_replica(key_secret, aws, 
 
 def test_after_a_rotation_the_previous_key_still_verifies(key_secret, aws):
     name, values = key_secret
-    client("secretsmanager", PRIMARY).put_secret_value(SecretId=name, SecretString="r" * 64)
+    rotated = "rotated-" + uuid.uuid4().hex * 2
+    client("secretsmanager", PRIMARY).put_secret_value(SecretId=name, SecretString=rotated)
     env = _stage_env_reading_the_secret("primary", name, aws)
     seen = _settings_seen(env, "SECRET_KEY", "SECRET_KEY_FALLBACKS")
-    assert seen == {"SECRET_KEY": "r" * 64, "SECRET_KEY_FALLBACKS": [values[PRIMARY]]}
+    assert seen == {"SECRET_KEY": rotated, "SECRET_KEY_FALLBACKS": [values[PRIMARY]]}
+
+
+def test_a_weak_key_in_the_secret_stops_start_up_naming_the_secret(key_secret, aws):
+    name, _ = key_secret
+    client("secretsmanager", PRIMARY).put_secret_value(SecretId=name, SecretString="r" * 64)
+    result = _manage(_stage_env_reading_the_secret("primary", name, aws), "check")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"MRA_SECRET_KEY_SECRET_ID={name!r} (AWSCURRENT) has 1 distinct" in result.stderr
+
+
+def _dotenv_value(path, name: str) -> str:
+    lines = (ROOT / path).read_text().splitlines()
+    return next(line.partition("=")[2] for line in lines if line.startswith(f"{name}="))
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        (DEVELOPMENT_SECRET_KEY, "development key"),
+        (_dotenv_value(".env.example", "DJANGO_SECRET_KEY"), "development key"),
+        (" " + DEVELOPMENT_SECRET_KEY + " ", "development key"),
+        ("k7Qz-" * 9, "45 characters"),
+        ("abcd" * 20, "4 distinct characters"),
+        ("django-insecure-" + uuid.uuid4().hex * 2, "django-insecure-"),
+    ],
+    ids=["base", "env-example", "padded", "short", "repetitive", "startproject"],
+)
+def test_weak_or_public_secret_keys_are_refused(key, why):
+    assert why in secret_key_weakness(key)
+
+
+def test_a_long_random_key_passes():
+    assert secret_key_weakness("test-only-" + "k7Qz" * 12) is None
+
+
+def test_check_deploy_reports_weak_keys_and_auto_confirm_on_aws(settings):
+    settings.SECRET_KEY = DEVELOPMENT_SECRET_KEY
+    settings.SECRET_KEY_FALLBACKS = ["short-old-key"]
+    settings.MRA_COGNITO_AUTO_CONFIRM = True
+    settings.MRA_AWS_ENDPOINTS = {PRIMARY: "", SECONDARY: ""}
+    found = run_checks(include_deployment_checks=True, tags=["security"])
+    errors = {(m.id, m.msg.split(" ")[0]) for m in found if m.id.startswith("mra.")}
+    assert errors == {
+        ("mra.E001", "SECRET_KEY"),
+        ("mra.E001", "SECRET_KEY_FALLBACKS[0]"),
+        ("mra.E002", "MRA_COGNITO_AUTO_CONFIRM"),
+    }
+    settings.SECRET_KEY = "test-only-" + "k7Qz" * 12
+    settings.SECRET_KEY_FALLBACKS = []
+    settings.MRA_AWS_ENDPOINTS = {
+        PRIMARY: "http://127.0.0.1:4566",
+        SECONDARY: "http://127.0.0.1:4567",
+    }
+    assert not [m for m in run_checks(include_deployment_checks=True) if m.id.startswith("mra.")]
 
 
 def test_a_secret_that_cannot_be_read_stops_start_up_naming_it_and_the_region(aws):
@@ -194,7 +252,14 @@ def test_token_cookies_use_the_cookie_domain(settings):
             "https://us-east-1.photos.example.com",
             "DJANGO_CSRF_TRUSTED_ORIGINS must include https://photos.example.com",
         ),
+        (
+            "DJANGO_SECRET_KEY",
+            DEVELOPMENT_SECRET_KEY,
+            "DJANGO_SECRET_KEY is the development key published in the repository",
+        ),
+        ("MRA_COGNITO_AUTO_CONFIRM", "true", "MRA_COGNITO_AUTO_CONFIRM must be off"),
     ],
+    ids=["client-ids", "csrf", "development-key", "auto-confirm"],
 )
 def test_an_inconsistent_value_stops_start_up_naming_it(variable, value, message):
     env = _example_env()
