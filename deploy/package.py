@@ -47,6 +47,7 @@ FORBIDDEN = (
     "bench",
     "devstack",
     "psutil",
+    "checkov",
 )
 
 

@@ -117,13 +117,16 @@ def test_site_role_reaches_only_its_own_tables_bucket_pool_and_logs():
     sign-up provisioning touch there."""
     regional = load("regional.yaml")
     role = regional["Resources"]["SiteRole"]
-    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"] == [
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "lambda.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-        }
+    # Lambda runs as the role; API Gateway assumes it to invoke the function
+    # (Zappa's integration credentials: tests/deploy/test_zappa_stages.py).
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert [s["Principal"] for s in trust] == [
+        {"Service": "lambda.amazonaws.com"},
+        {"Service": "apigateway.amazonaws.com"},
     ]
+    assert trust[1]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    }
     table = "arn:${AWS::Partition}:dynamodb:%s:${AWS::AccountId}:table/${TablePrefix}%s"
     own_tables = {table % ("${AWS::Region}", s.key) for s in TABLES}
     peer_allowed = {
@@ -157,6 +160,9 @@ def test_site_role_reaches_only_its_own_tables_bucket_pool_and_logs():
                     for arn in own_tables
                     for suffix in ("", "/index/*", "/stream/*")
                 ), text
+            elif ":lambda:" in text:
+                assert actions == ["lambda:InvokeFunction"]
+                assert text.endswith(":function:${AppName}-${Stage}"), text
             elif ":logs:" in text:
                 assert "log-group:/aws/lambda/${AppName}-" in text
             elif ":secretsmanager:" in text:
