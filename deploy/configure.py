@@ -202,13 +202,17 @@ def settings_update(
     return updated
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domain", required=True, help="the site's public name (DomainName)")
     parser.add_argument("--primary", required=True, type=Path, help="primary region's outputs")
     parser.add_argument("--secondary", required=True, type=Path, help="secondary's outputs")
     parser.add_argument("--settings", type=Path, default=SETTINGS_PATH)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
         primary = outputs_load(args.primary)
         secondary = outputs_load(args.secondary)

@@ -47,6 +47,7 @@ FORBIDDEN = (
     "bench",
     "devstack",
     "psutil",
+    "checkov",
 )
 
 
@@ -216,12 +217,16 @@ def check_package(path: Path, *, stage: str, build_seconds: float) -> PackageRep
     return report
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", action="append", choices=("primary", "secondary"))
     parser.add_argument("--venv", type=Path, default=BUILD_DIR / "venv")
     parser.add_argument("--keep", action="store_true", help="keep the zip files in deploy/build")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     stages = args.stage or ["primary", "secondary"]
     started = time.monotonic()
     venv = build_venv(args.venv)

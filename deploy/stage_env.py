@@ -8,6 +8,7 @@ workstation against that region (collectstatic, routing, drill):
 AWS credentials come from the usual chain (AWS_PROFILE, SSO, ...).
 """
 
+import argparse
 import json
 import shlex
 import sys
@@ -30,12 +31,16 @@ def stage_exports(stage: str, settings_path: Path = SETTINGS_PATH) -> list[str]:
     return [f"export {key}={shlex.quote(value)}" for key, value in env.items()]
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stage", choices=("primary", "secondary"))
+    return parser
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: deploy/stage_env.py primary|secondary", file=sys.stderr)
-        return 2
+    args = build_parser().parse_args(argv)
     try:
-        print("\n".join(stage_exports(argv[0])))
+        print("\n".join(stage_exports(args.stage)))
     except (KeyError, OSError, json.JSONDecodeError) as exc:
         print(f"stage_env: {exc}", file=sys.stderr)
         return 1

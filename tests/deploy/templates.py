@@ -116,3 +116,70 @@ def reduced_regional() -> dict:
         "Resources": kept,
         "Outputs": outputs,
     }
+
+
+def resolve(value: Any, params: dict[str, str], conditions: dict[str, Any]) -> Any:
+    """A template fragment as CloudFormation would deploy it with `params`.
+
+    `params` holds parameter and pseudo-parameter values (AWS::Region, ...);
+    Ref, Sub, If, Equals, Not, And, Or and Join are resolved, conditions by
+    name from the template's `conditions`; GetAtt becomes "<Name.Attr>" and a
+    Ref to a resource "<Name>". AWS::NoValue drops the key or list item.
+    """
+    return _resolve(value, params, conditions)
+
+
+_NO_VALUE = object()
+
+
+def _condition(name: str, params: dict[str, str], conditions: dict[str, Any]) -> bool:
+    return bool(_resolve(conditions[name], params, conditions))
+
+
+def _resolve(value: Any, params: dict[str, str], conditions: dict[str, Any]) -> Any:
+    if isinstance(value, list):
+        items = [_resolve(v, params, conditions) for v in value]
+        return [v for v in items if v is not _NO_VALUE]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "Ref":
+            if arg == "AWS::NoValue":
+                return _NO_VALUE
+            return params.get(arg, f"<{arg}>")
+        if key == "Condition":
+            return _condition(arg, params, conditions)
+        if key == "Fn::If":
+            name, then, otherwise = arg
+            chosen = then if _condition(name, params, conditions) else otherwise
+            return _resolve(chosen, params, conditions)
+        if key == "Fn::Equals":
+            left, right = (_resolve(v, params, conditions) for v in arg)
+            return str(left) == str(right)
+        if key == "Fn::Not":
+            return not _resolve(arg[0], params, conditions)
+        if key == "Fn::And":
+            return all(_resolve(v, params, conditions) for v in arg)
+        if key == "Fn::Or":
+            return any(_resolve(v, params, conditions) for v in arg)
+        if key == "Fn::Join":
+            sep, parts = arg
+            return sep.join(str(p) for p in _resolve(parts, params, conditions))
+        if key == "Fn::GetAtt":
+            target = arg if isinstance(arg, str) else ".".join(arg)
+            return f"<{target}>"
+        if key == "Fn::Sub":
+            text, local = (arg, {}) if isinstance(arg, str) else arg
+            names = {**params, **{k: _resolve(v, params, conditions) for k, v in local.items()}}
+            out = text
+            for part in text.split("${")[1:]:
+                name = part.split("}")[0]
+                out = out.replace("${" + name + "}", str(names.get(name, f"<{name}>")))
+            return out
+    out = {}
+    for key, inner in value.items():
+        resolved = _resolve(inner, params, conditions)
+        if resolved is not _NO_VALUE:
+            out[key] = resolved
+    return out
