@@ -18,6 +18,7 @@ import botocore.exceptions
 from botocore.config import Config
 from django.conf import settings
 
+from . import calllog
 from .errors import (
     AuthFailed,
     AwsError,
@@ -132,7 +133,14 @@ def _build(
         kwargs["endpoint_url"] = endpoint
         kwargs.update(LOCAL_CREDENTIALS)
     session = boto3.session.Session()
-    return getattr(session, kind)(service, **kwargs)
+    built = getattr(session, kind)(service, **kwargs)
+    if settings.MRA_AWS_CALL_LOG:
+        calllog.attach(
+            built.meta.client if kind == "resource" else built,
+            path=settings.MRA_AWS_CALL_LOG,
+            role_region=settings.MRA_REGION,
+        )
+    return built
 
 
 def clear_client_cache() -> None:
