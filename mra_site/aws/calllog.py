@@ -92,6 +92,16 @@ def resource_params(service: str, operation: str, params: dict[str, Any]) -> dic
     return named
 
 
+def attach_if_on(aws_client: Any) -> None:
+    """Record `aws_client`'s calls when MRA_AWS_CALL_LOG is set."""
+    from django.conf import settings
+
+    # A client built while the settings load (production's read of the signing
+    # key) must not read them; nothing is recorded there.
+    if settings.configured and settings.MRA_AWS_CALL_LOG:
+        attach(aws_client, path=settings.MRA_AWS_CALL_LOG, role_region=settings.MRA_REGION)
+
+
 def attach(aws_client: Any, *, path: str, role_region: str) -> None:
     """Record every call `aws_client` makes to the log at `path`."""
     region = aws_client.meta.region_name

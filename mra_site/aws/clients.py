@@ -134,12 +134,7 @@ def _build(
         kwargs.update(LOCAL_CREDENTIALS)
     session = boto3.session.Session()
     built = getattr(session, kind)(service, **kwargs)
-    if settings.MRA_AWS_CALL_LOG:
-        calllog.attach(
-            built.meta.client if kind == "resource" else built,
-            path=settings.MRA_AWS_CALL_LOG,
-            role_region=settings.MRA_REGION,
-        )
+    calllog.attach_if_on(built.meta.client if kind == "resource" else built)
     return built
 
 

@@ -4,3 +4,5 @@ from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# The tests' sites record their AWS calls here (mra_site/aws/calllog.py).
+MRA_AWS_CALL_LOG = env.str("MRA_AWS_CALL_LOG", default="")
