@@ -118,6 +118,28 @@ def test_calls_outside_the_policy_are_reported():
     assert decide([POLICY], Request("s3:GetObject", "arn:aws:sqs:x:y:q-abc")) == "implicit deny"
 
 
+def test_the_log_names_resources_and_never_carries_bodies_or_passwords():
+    named = calllog.resource_params(
+        "cognito-idp",
+        "AdminSetUserPassword",
+        {"UserPoolId": "p", "Username": "u", "Password": "Secret-1", "Permanent": True},
+    )
+    assert named == {"UserPoolId": "p"}
+    put = {"Bucket": "b", "Key": "k", "Body": b"bytes", "Metadata": {"a": "b"}}
+    assert calllog.resource_params("s3", "PutObject", put) == {"Bucket": "b", "Key": "k"}
+    item = {"TableName": "t", "Key": {"pk": {"S": "x"}}, "Item": {"pk": {"S": "x"}}}
+    assert calllog.resource_params("dynamodb", "PutItem", item) == {"TableName": "t"}
+    transact = {
+        "TransactItems": [
+            {"Put": {"TableName": "a", "Item": {}}},
+            {"ConditionCheck": {"TableName": "s", "Key": {}}},
+        ]
+    }
+    assert calllog.resource_params("dynamodb", "TransactWriteItems", transact) == {
+        "TransactItems": [["Put", "a"], ["ConditionCheck", "s"]]
+    }
+
+
 @pytest.mark.skipif(not HAVE_IAM, reason=NO_IAM)
 def test_the_templates_policy_refuses_what_the_site_must_not_do():
     pools = {PRIMARY: f"{PRIMARY}_Own", SECONDARY: f"{SECONDARY}_Peer"}
