@@ -24,6 +24,9 @@ from mra_site.polling import poll
 PRIMARY = "us-east-1"
 SECONDARY = "us-west-2"
 
+# The sites' AWS calls are checked against the template's policy at the end.
+pytest_plugins = ["tests.aws_calls"]
+
 
 DEPLOY_TESTS = Path(__file__).parent / "deploy"
 # Fixtures that start processes of their own for one test: such tests are `slow`.
@@ -154,7 +157,7 @@ def sites_state_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def sites(emulators, log_dir, sites_state_dir) -> Iterator[dict[str, Site]]:
+def sites(emulators, log_dir, sites_state_dir, aws_call_log) -> Iterator[dict[str, Site]]:
     """{region: Site}: one gunicorn site per region, pointed at the emulators."""
     ports = {}
     pending = {region: Site(region, log_dir, {}) for region in emulators}
@@ -167,6 +170,7 @@ def sites(emulators, log_dir, sites_state_dir) -> Iterator[dict[str, Site]]:
         "MRA_REGION_URLS": ",".join(f"{r}={url}" for r, url in ports.items()),
         "MRA_LOG_LEVEL": "WARNING",
         "MRA_REPLICATION_STATE_DIR": str(sites_state_dir),
+        "MRA_AWS_CALL_LOG": str(aws_call_log),
     }
     for site in pending.values():
         site.base_env = base_env

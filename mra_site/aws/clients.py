@@ -18,6 +18,7 @@ import botocore.exceptions
 from botocore.config import Config
 from django.conf import settings
 
+from . import calllog
 from .errors import (
     AuthFailed,
     AwsError,
@@ -139,7 +140,9 @@ def _build(
         kwargs["endpoint_url"] = endpoint
         kwargs.update(LOCAL_CREDENTIALS)
     session = boto3.session.Session()
-    return getattr(session, kind)(service, **kwargs)
+    built = getattr(session, kind)(service, **kwargs)
+    calllog.attach_if_on(built.meta.client if kind == "resource" else built)
+    return built
 
 
 def clear_client_cache() -> None:

@@ -106,6 +106,10 @@ MRA_AWS_READ_TIMEOUT = env.float("MRA_AWS_READ_TIMEOUT", default=2.5)
 MRA_AWS_MAX_ATTEMPTS = env.int("MRA_AWS_MAX_ATTEMPTS", default=2)
 # After a region did not answer, its calls fail at once for this long.
 MRA_AWS_REGION_COOLDOWN = env.float("MRA_AWS_REGION_COOLDOWN", default=3.0)
+# A file (or directory) where every AWS call this process makes is recorded,
+# to check them against the site role's policy; empty: off. Only the local
+# stack's settings (dev.py) read it from the environment.
+MRA_AWS_CALL_LOG = ""
 
 # Extra bootstrap steps, each `step(*, region, demo) -> list[str]` of changes.
 MRA_BOOTSTRAP_STEPS: list[str] = [
