@@ -1,3 +1,4 @@
+import time
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from tests.tokens import EMULATOR_KID, EMULATOR_PRIVATE_JWK
 OFFLINE_JWKS_URL = "https://keys.invalid/{region}/.well-known/jwks.json"
 # The primary pool's keys: verifying a token also fetches the other pool's once.
 PRIMARY_KEYS = OFFLINE_JWKS_URL.format(region=PRIMARY)
+SECONDARY_KEYS = OFFLINE_JWKS_URL.format(region=SECONDARY)
 
 
 class _Published:
@@ -56,3 +58,11 @@ def offline_pools(settings, monkeypatch) -> list[str]:
     region_breaker.reset()
     clear_pool_cache()
     jwks_cache.clear()
+
+
+@pytest.fixture
+def clock(monkeypatch) -> list[float]:
+    """time.monotonic() stands still at clock[0] until the test moves it."""
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    return now
