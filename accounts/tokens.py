@@ -66,8 +66,10 @@ class JwksCache:
     background: until a fetch succeeds the keys held are used, however old,
     so a valid token never fails because its pool's region is down. A token
     naming a key we do not know fetches the keys again (the pool may have
-    rotated them), but at most once per MRA_COGNITO_JWKS_REFETCH_SECONDS per
-    pool: anyone can make up a `kid`, and each would otherwise cost a fetch.
+    rotated them). Either fetch happens at most once per
+    MRA_COGNITO_JWKS_REFETCH_SECONDS per pool: anyone can make up a `kid`,
+    and each would otherwise cost a fetch; a region that is down is not asked
+    again and again.
     A fetch in the background is waited for at most JWKS_BACKGROUND_WAIT
     seconds: long enough for a region that answers, short for one that hangs.
     """
@@ -86,7 +88,8 @@ class JwksCache:
         if entry is None:
             entry = self._fetch(pool)
         elif time.monotonic() - entry.fetched_at > settings.MRA_COGNITO_JWKS_TTL:
-            self.refresh_soon(pool)
+            if self._may_refetch(url, entry):
+                self.refresh_soon(pool)
             entry = self._entries[url]
         if kid not in entry.keys and self._may_refetch(url, entry):
             try:
