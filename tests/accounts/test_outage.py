@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import psutil
 import pytest
 import requests
+from django.conf import settings
 from django.test import Client
 
 from accounts import services
@@ -231,3 +232,6 @@ def test_a_user_of_the_primarys_pool_keeps_using_the_site_through_the_secondary(
         assert again.status_code == 200
     finally:
         primary.resume()
+        # Site processes of the session that saw the region down (the door's
+        # health checks reach them) wait out their cooldown before asking it again.
+        time.sleep(settings.MRA_AWS_REGION_COOLDOWN)
