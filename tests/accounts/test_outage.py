@@ -19,6 +19,7 @@ from devstack.processes import Emulator, Site
 from mra_site.aws import cognito
 from mra_site.aws.cognito import Tokens
 from mra_site.aws.errors import AuthFailed, RegionUnavailable
+from tests.accounts.conftest import PRIMARY_KEYS
 from tests.conftest import PRIMARY, SECONDARY
 from tests.tokens import claims_for, sign
 
@@ -116,10 +117,24 @@ def _browser(access: str) -> Client:
     return browser
 
 
-def test_a_page_refreshes_in_the_surviving_pool(offline_pools, region, monkeypatch):
+@pytest.mark.parametrize("keys_held", [True, False], ids=["expired", "keys-never-fetched"])
+def test_a_page_refreshes_in_the_surviving_pool(offline_pools, region, monkeypatch, keys_held):
+    """An expired token of the down region's pool, or one whose keys this process
+    never got before the region went down, is replaced from the serving region's pool."""
     region(SECONDARY)
     Pools(monkeypatch, down=(PRIMARY,))
-    browser = _browser(sign(claims_for(PRIMARY, username="olive", exp=1_000_000)))
+    if not keys_held:
+        serve = requests.get
+
+        def primary_down(url: str, *args, **kwargs):
+            if url == PRIMARY_KEYS:
+                raise requests.ConnectionError("us-east-1 does not answer")
+            return serve(url, *args, **kwargs)
+
+        monkeypatch.setattr(requests, "get", primary_down)
+    expired = {"exp": 1_000_000} if keys_held else {}
+    access = sign(claims_for(PRIMARY, username="olive", **expired))
+    browser = _browser(access)
     page = browser.get("/accounts/login/")
     assert '<span class="user" data-testid="header-user">olive' in page.content.decode()
     assert issuing_region(page.cookies[ACCESS_COOKIE].value) == SECONDARY
