@@ -3,8 +3,26 @@
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from .tokens import InvalidToken, user_from_claims, verify
+from mra_site.errors import ApplicationError
+
+from .tokens import InvalidToken, KeysUnavailable, TokenExpired, user_from_claims, verify
 from .users import CognitoUser
+
+
+class AccessTokenExpired(ApplicationError, exceptions.AuthenticationFailed):
+    """401 `token_expired`: the client should refresh its token and try again.
+
+    An access token whose pool cannot be checked here (its region is down and
+    this process never held its keys) is answered the same way: a refresh
+    gives a token of the pool that answers."""
+
+    code = "token_expired"
+    status = 401
+
+    def headers(self) -> dict[str, str]:
+        # Set by DRF on an AuthenticationFailed before its handler runs.
+        challenge = getattr(self, "auth_header", None)
+        return {"WWW-Authenticate": challenge} if challenge else {}
 
 
 class CognitoBearerAuthentication(authentication.BaseAuthentication):
@@ -22,6 +40,11 @@ class CognitoBearerAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("The Bearer token is empty.")
         try:
             claims = verify(token, token_use="access")
+        except (TokenExpired, KeysUnavailable) as exc:
+            raise AccessTokenExpired(
+                f"The access token has expired or cannot be checked here ({exc}): refresh it "
+                "with POST /api/auth/token and a refresh_token, then try again."
+            ) from exc
         except InvalidToken as exc:
             raise exceptions.AuthenticationFailed(f"Invalid token: {exc}.") from exc
         return user_from_claims(claims), token

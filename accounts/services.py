@@ -2,7 +2,8 @@
 
 import logging
 import re
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 
@@ -12,7 +13,7 @@ from mra_site.aws.cognito import Tokens
 from mra_site.aws.errors import AuthFailed, AwsError, InvalidRequest, RegionUnavailable
 from mra_site.errors import ApplicationError
 
-from .tokens import issuing_region
+from .tokens import refresh_tokens_join, refresh_tokens_split
 
 logger = logging.getLogger(__name__)
 
@@ -51,26 +52,63 @@ def _unavailable(region: str) -> AccountError:
     )
 
 
+# How long sign-in waits for the other region's pool once the serving region's
+# answered, and sign-out for the revocations: a hung region costs at most this.
+PEER_WAIT_SECONDS = 1.5
+_executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="accounts")
+
+
 def user_sign_in(*, username: str, password: str) -> Tokens:
-    """Tokens from the serving region's pool for a username and password."""
+    """Tokens from the serving region's pool for a username and password.
+
+    Both regions' pools are asked at once: the answer's refresh token holds one
+    token per pool that answered (`refresh_tokens_join`), so that the session
+    can be refreshed in whichever region survives. When the serving region's
+    pool does not answer, the other pool's tokens do.
+    """
     region = settings.MRA_REGION
     if not username or not password:
         raise AccountError("Enter your username and password.")
+    username = username.strip()
+    peer = other_region(region)
+    peer_attempt = _executor.submit(_sign_in_or_error, peer, username, password)
+    local = _sign_in_or_error(region, username, password)
+    done, _ = wait([peer_attempt], timeout=PEER_WAIT_SECONDS)
+    answered = {region: local}
+    if done:
+        answered[peer] = peer_attempt.result()
+    tokens = {r: t for r, t in answered.items() if isinstance(t, Tokens)}
+    if isinstance(local, AwsError) and not (isinstance(local, RegionUnavailable) and tokens):
+        raise _sign_in_refused(local, region) from local
+    for failed_region, error in answered.items():
+        if isinstance(error, AwsError) and failed_region != region:
+            logger.info("no refresh token from %s at sign-in: %s", failed_region, error)
+    chosen = tokens.get(region) or tokens[peer]
+    return replace(
+        chosen,
+        refresh_token=refresh_tokens_join({r: t.refresh_token for r, t in tokens.items()}),
+    )
+
+
+def _sign_in_or_error(region: str, username: str, password: str) -> Tokens | AwsError:
     try:
-        return cognito.sign_in(region=region, username=username.strip(), password=password)
-    except AuthFailed as exc:
-        if exc.aws_code == "UserNotConfirmedException":
-            raise AccountError(
-                "This account is not confirmed yet. Confirm it with the code sent by e-mail, "
-                "then sign in.",
-                status=403,
-            ) from exc
-        raise AccountError("Incorrect username or password.", status=401) from exc
-    except RegionUnavailable as exc:
-        raise _unavailable(region) from exc
+        return cognito.sign_in(region=region, username=username, password=password)
     except AwsError as exc:
+        return exc
+
+
+def _sign_in_refused(exc: AwsError, region: str) -> AccountError:
+    if isinstance(exc, AuthFailed) and exc.aws_code == "UserNotConfirmedException":
+        return AccountError(
+            "This account is not confirmed yet. Confirm it with the code sent by e-mail, "
+            "then sign in.",
+            status=403,
+        )
+    if isinstance(exc, RegionUnavailable):
+        return _unavailable(region)
+    if not isinstance(exc, AuthFailed):
         logger.warning("sign-in failed: %s", exc)
-        raise AccountError("Incorrect username or password.", status=401) from exc
+    return AccountError("Incorrect username or password.", status=401)
 
 
 @dataclass(frozen=True)
@@ -222,15 +260,44 @@ def _provision_peer(*, username: str, email: str, password: str) -> None:
 
 
 def tokens_refresh(*, refresh_token: str, expired_access: str | None = None) -> Tokens:
-    """New tokens from the pool that issued the session."""
-    region = (expired_access and issuing_region(expired_access)) or settings.MRA_REGION
-    if region not in (settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION):
-        raise AuthFailed("session issued by an unknown region")
-    return cognito.refresh(region=region, refresh_token=refresh_token)
+    """New tokens from the first pool that answers, the serving region's first.
+
+    `refresh_token` holds a refresh token per pool (`refresh_tokens_join`); a
+    bare Cognito refresh token of an unknown pool is tried in each. Trying the
+    serving region's pool first never waits on a region that is down, and
+    keeps the user of the primary's pool signed in through the secondary. A
+    pool that answers and refuses its own token (revoked at sign-out, user
+    disabled) ends the session: another pool must not undo that.
+    """
+    by_region = refresh_tokens_split(refresh_token, access_token=expired_access)
+    order = (settings.MRA_REGION, other_region(settings.MRA_REGION))
+    attempts = [(region, by_region[region], True) for region in order if region in by_region]
+    if "" in by_region:
+        attempts += [(region, by_region[""], False) for region in order if region not in by_region]
+    if not attempts:
+        raise AuthFailed("no refresh token of a trusted user pool")
+    failure: AwsError | None = None
+    for region, token, own_pool in attempts:
+        try:
+            tokens = cognito.refresh(region=region, refresh_token=token)
+        except RegionUnavailable as exc:
+            failure = exc
+            continue
+        except AuthFailed as exc:
+            if own_pool:
+                raise
+            failure = exc
+            continue
+        kept = {r: t for r, t in by_region.items() if r}
+        kept[region] = token
+        return replace(tokens, refresh_token=refresh_tokens_join(kept))
+    assert failure is not None
+    raise failure
 
 
 def user_refresh(*, refresh_token: str) -> Tokens:
-    """New tokens for an API client's refresh token, from the serving region's pool."""
+    """New tokens for an API client's refresh token, from the serving region's pool
+    when it holds one of its tokens, else from the other region's."""
     try:
         return tokens_refresh(refresh_token=refresh_token)
     except RegionUnavailable as exc:
@@ -242,10 +309,19 @@ def user_refresh(*, refresh_token: str) -> Tokens:
 
 
 def user_sign_out(*, refresh_token: str | None, access_token: str | None) -> None:
-    """Revoke the refresh token where it was issued; signing out never fails."""
+    """Revoke each pool's refresh token where it was issued; signing out never fails,
+    and waits a moment at most for a region that does not answer."""
     if not refresh_token:
         return
-    region = (access_token and issuing_region(access_token)) or settings.MRA_REGION
+    by_region = refresh_tokens_split(refresh_token, access_token=access_token)
+    attempts = [
+        _executor.submit(_revoke_quietly, region or settings.MRA_REGION, token)
+        for region, token in by_region.items()
+    ]
+    wait(attempts, timeout=PEER_WAIT_SECONDS)
+
+
+def _revoke_quietly(region: str, refresh_token: str) -> None:
     try:
         cognito.revoke(region=region, refresh_token=refresh_token)
     except AwsError as exc:

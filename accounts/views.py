@@ -18,7 +18,12 @@ from mra_site.aws.cognito import Tokens
 from mra_site.middleware import page_render
 
 from . import services
-from .cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_token_cookies, set_token_cookies
+from .cookies import (
+    ACCESS_COOKIE,
+    clear_token_cookies,
+    refresh_tokens_from_cookies,
+    set_token_cookies,
+)
 from .forms import ConfirmSignUpForm, SignInForm, SignUpForm
 
 
@@ -138,7 +143,7 @@ def confirm_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     services.user_sign_out(
-        refresh_token=request.COOKIES.get(REFRESH_COOKIE),
+        refresh_token=refresh_tokens_from_cookies(request.COOKIES),
         access_token=request.COOKIES.get(ACCESS_COOKIE),
     )
     response = HttpResponseRedirect("/")

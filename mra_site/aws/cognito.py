@@ -5,10 +5,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import requests
 from django.conf import settings
 
-from .clients import aws_call, client, endpoint_for
-from .errors import AuthFailed, InvalidRequest, ResourceMissing
+from .clients import aws_call, client, endpoint_for, region_breaker
+from .errors import AuthFailed, AwsError, InvalidRequest, RegionUnavailable, ResourceMissing
 
 if TYPE_CHECKING:
     from types_boto3_cognito_idp.literals import AuthFlowTypeType
@@ -288,3 +289,29 @@ def validate_password(password: str) -> None:
             "Choose a stronger password: it needs " + ", ".join(problems) + ".",
             aws_code="InvalidPasswordException",
         )
+
+
+def jwks_fetch(*, region: str, url: str, timeout: float) -> dict[str, dict[str, Any]]:
+    """The signing keys a pool publishes at `url`, by `kid`.
+
+    The JWKS endpoint is a public HTTPS address of the pool's region, so it
+    goes down with the region: the region breaker answers at once for a region
+    that did not answer moments ago, and a fetch that times out opens it.
+    """
+    region_breaker.check(region, "fetch signing keys")
+    try:
+        response = requests.get(url, timeout=timeout)
+        response.raise_for_status()
+        body = response.json()
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        region_breaker.failed(region)
+        raise RegionUnavailable(
+            f"signing keys of {region}'s pool: {url} did not answer ({exc})", region=region
+        ) from exc
+    except (requests.RequestException, ValueError) as exc:
+        raise AwsError(f"signing keys of {region}'s pool from {url}: {exc}", region=region) from exc
+    keys = body.get("keys") if isinstance(body, dict) else None
+    if not isinstance(keys, list):
+        raise AwsError(f"signing keys of {region}'s pool from {url}: no key list", region=region)
+    region_breaker.succeeded(region)
+    return {k["kid"]: k for k in keys if isinstance(k, dict) and isinstance(k.get("kid"), str)}

@@ -74,6 +74,12 @@ MRA_COGNITO_JWKS_TTL = env.int("MRA_COGNITO_JWKS_TTL", default=3600)
 MRA_COGNITO_JWKS_REFETCH_SECONDS = env.int("MRA_COGNITO_JWKS_REFETCH_SECONDS", default=60)
 # How far in the future a token's `iat` may lie (clocks differ a little).
 MRA_COGNITO_CLOCK_SKEW_SECONDS = env.int("MRA_COGNITO_CLOCK_SKEW_SECONDS", default=60)
+# The oldest access token (by its `iat`) the site accepts; older ones are
+# refreshed. 15 minutes, as the pool client issues them on AWS; the emulator
+# issues hour-long tokens, so the site enforces it.
+MRA_ACCESS_TOKEN_MAX_AGE_SECONDS = env.int("MRA_ACCESS_TOKEN_MAX_AGE_SECONDS", default=900)
+if MRA_ACCESS_TOKEN_MAX_AGE_SECONDS < 1:
+    raise ImproperlyConfigured("MRA_ACCESS_TOKEN_MAX_AGE_SECONDS must be at least 1 second")
 MRA_OPERATORS_GROUP = env.str("MRA_OPERATORS_GROUP", default="operators")
 # Sign-up also creates the user in the other region's pool, so that a user can
 # sign in there once the first region is gone.

@@ -1,3 +1,4 @@
+import time
 from typing import Any
 
 import pytest
@@ -5,11 +6,15 @@ import requests
 from jose import jwk
 
 from accounts.tokens import jwks_cache
+from mra_site.aws.clients import region_breaker
 from mra_site.aws.cognito import clear_pool_cache
 from tests.conftest import PRIMARY, SECONDARY
 from tests.tokens import EMULATOR_KID, EMULATOR_PRIVATE_JWK
 
 OFFLINE_JWKS_URL = "https://keys.invalid/{region}/.well-known/jwks.json"
+# The primary pool's keys: verifying a token also fetches the other pool's once.
+PRIMARY_KEYS = OFFLINE_JWKS_URL.format(region=PRIMARY)
+SECONDARY_KEYS = OFFLINE_JWKS_URL.format(region=SECONDARY)
 
 
 class _Published:
@@ -44,8 +49,20 @@ def offline_pools(settings, monkeypatch) -> list[str]:
         return _Published()
 
     monkeypatch.setattr(requests, "get", get)
+    # Fetching keys consults the region breaker, which an earlier test may have
+    # left open (a region it found down).
+    region_breaker.reset()
     clear_pool_cache()
     jwks_cache.clear()
     yield fetched
+    region_breaker.reset()
     clear_pool_cache()
     jwks_cache.clear()
+
+
+@pytest.fixture
+def clock(monkeypatch) -> list[float]:
+    """time.monotonic() stands still at clock[0] until the test moves it."""
+    now = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    return now

@@ -8,9 +8,10 @@ import pytest
 import requests
 from jose import jwk
 
-from accounts.tokens import InvalidToken, TokenExpired, verify
+from accounts.tokens import InvalidToken, KeysUnavailable, TokenExpired, verify
 from mra_site.aws import cognito
 from mra_site.aws.cognito import pool_config
+from tests.accounts.conftest import PRIMARY_KEYS, SECONDARY_KEYS
 from tests.conftest import PRIMARY, SECONDARY
 from tests.tokens import EMULATOR_PRIVATE_JWK, claims_for, sign, unsigned
 
@@ -130,23 +131,78 @@ def test_truncated_and_non_jwt_strings_are_rejected(offline_pools, garbage):
         verify(sign(claims_for(PRIMARY))[:-20])
 
 
-def test_keys_are_cached_and_refetched_for_an_unknown_kid_once_a_minute(offline_pools, monkeypatch):
-    clock = [1000.0]
-    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+def test_keys_are_cached_and_refetched_for_an_unknown_kid_once_a_minute_and_after_their_ttl(
+    offline_pools, settings, clock
+):
     token = sign(claims_for(PRIMARY))
     verify(token)
     verify(token)
-    assert len(offline_pools) == 1
+    assert offline_pools.count(PRIMARY_KEYS) == 1
     with pytest.raises(InvalidToken):
         verify(sign(claims_for(PRIMARY), kid="new-key"))
-    assert len(offline_pools) == 1
+    assert offline_pools.count(PRIMARY_KEYS) == 1
     clock[0] += 61
     with pytest.raises(InvalidToken):
         verify(sign(claims_for(PRIMARY), kid="new-key"))
-    assert len(offline_pools) == 2
+    assert offline_pools.count(PRIMARY_KEYS) == 2
+    clock[0] += settings.MRA_COGNITO_JWKS_TTL + 1
+    verify(token)
+    assert offline_pools.count(PRIMARY_KEYS) == 3
 
 
 def test_the_emulator_key_is_the_one_the_pool_publishes(aws):
     published = requests.get(pool_config(PRIMARY).jwks_url, timeout=5).json()["keys"]
     assert [k["kid"] for k in published] == ["dummy"]
     assert published[0]["n"] == EMULATOR_PRIVATE_JWK["n"]
+
+
+def test_access_tokens_older_than_the_sites_max_age_are_expired(offline_pools, settings, client):
+    now = int(time.time())
+    assert verify(sign(claims_for(PRIMARY, iat=now - 890)))
+    with pytest.raises(TokenExpired, match="older than"):
+        verify(sign(claims_for(PRIMARY, iat=now - 910, exp=now + 3000)))
+    settings.MRA_ACCESS_TOKEN_MAX_AGE_SECONDS = 5
+    aged = sign(claims_for(PRIMARY, iat=now - 6, exp=now + 3000))
+    with pytest.raises(TokenExpired):
+        verify(aged)
+    response = client.get("/api/photos", HTTP_AUTHORIZATION=f"Bearer {aged}")
+    assert response.status_code == 401
+    assert response.json()["error"] == "token_expired"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    with pytest.raises(InvalidToken, match="issue time"):
+        verify(sign({k: v for k, v in claims_for(PRIMARY).items() if k != "iat"}))
+
+
+def _network_down(monkeypatch) -> list[str]:
+    """No JWKS answers from now on; returns the URLs asked."""
+    asked: list[str] = []
+
+    def unreachable(url, *args, **kwargs):
+        asked.append(url)
+        raise requests.ConnectionError(f"region down: {url}")
+
+    monkeypatch.setattr(requests, "get", unreachable)
+    return asked
+
+
+def test_keys_held_are_served_when_their_pool_cannot_be_reached(
+    offline_pools, settings, clock, monkeypatch
+):
+    token = sign(claims_for(PRIMARY))
+    verify(token)
+    # Verifying a token of one pool fetched the other pool's keys too.
+    assert sorted(offline_pools) == [PRIMARY_KEYS, SECONDARY_KEYS]
+    asked = _network_down(monkeypatch)
+    clock[0] += settings.MRA_COGNITO_JWKS_TTL + 1
+    for _ in range(3):
+        assert verify(token)["username"] == "mallory"
+    assert asked == [PRIMARY_KEYS]  # tried once, not on every request
+    assert verify(sign(claims_for(SECONDARY)))["username"] == "mallory"
+    with pytest.raises(InvalidToken, match="unknown signing key"):
+        verify(sign(claims_for(PRIMARY), kid="rotated"))
+
+
+def test_a_pool_never_reached_cannot_be_checked_and_says_so(offline_pools, monkeypatch):
+    _network_down(monkeypatch)
+    with pytest.raises(KeysUnavailable):
+        verify(sign(claims_for(PRIMARY)))
