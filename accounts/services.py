@@ -199,13 +199,17 @@ def user_resend_code(*, username: str) -> str:
 
 
 def _signed_in_and_provisioned(*, region: str, username: str, password: str) -> Tokens:
+    """Sign in (which checks the password), then create the user in the other
+    region's pool with that password, and sign in once more so that the
+    session holds a refresh token of both pools."""
     tokens = user_sign_in(username=username, password=password)
     try:
         email = cognito.user_email(region=region, username=username)
     except AwsError as exc:
         logger.warning("e-mail of %s not read in %s: %s", username, region, exc)
         return tokens
-    _provision_peer(username=username, email=email, password=password)
+    if _provision_peer(username=username, email=email, password=password):
+        return user_sign_in(username=username, password=password)
     return tokens
 
 
@@ -247,9 +251,10 @@ def _code_error(exc: AwsError) -> AccountError:
     return AccountError(detail, field=field, status=status)
 
 
-def _provision_peer(*, username: str, email: str, password: str) -> None:
+def _provision_peer(*, username: str, email: str, password: str) -> bool:
+    """Whether the user now exists in the other region's pool."""
     if not settings.MRA_COGNITO_PROVISION_PEER:
-        return
+        return False
     peer = other_region(settings.MRA_REGION)
     try:
         cognito.admin_ensure_user(region=peer, username=username, password=password, email=email)
@@ -257,6 +262,8 @@ def _provision_peer(*, username: str, email: str, password: str) -> None:
         # The account works here; it reaches the peer pool when replication
         # is set up on AWS, or the next time the user signs up locally.
         logger.warning("user %s not provisioned in %s: %s", username, peer, exc)
+        return False
+    return True
 
 
 def tokens_refresh(*, refresh_token: str, expired_access: str | None = None) -> Tokens:

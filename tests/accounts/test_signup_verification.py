@@ -8,7 +8,7 @@ import re
 import pytest
 from django.test import Client
 
-from accounts.cookies import ACCESS_COOKIE
+from accounts.cookies import ACCESS_COOKIE, refresh_cookie
 from mra_site.aws import cognito
 from mra_site.aws.clients import client as aws_client
 from mra_site.aws.cognito import pool_config
@@ -91,6 +91,9 @@ def test_sign_up_asks_for_the_emailed_code_then_signs_in_in_both_regions(
     done = confirm(browser_client, username="frank", code=code, password=PASSWORD)
     assert done.status_code == 302
     assert done.cookies[ACCESS_COOKIE]["httponly"]
+    # A refresh token of each pool, so the session survives either region.
+    assert done.cookies[refresh_cookie(PRIMARY)].value
+    assert done.cookies[refresh_cookie(SECONDARY)].value
     assert "frank" in browser_client.get("/").content.decode()
     assert status_of(PRIMARY, "frank") == status_of(SECONDARY, "frank") == "CONFIRMED"
     assert cognito.sign_in(region=SECONDARY, username="frank", password=PASSWORD)
