@@ -103,6 +103,16 @@ MRA_AWS_READ_TIMEOUT = env.float("MRA_AWS_READ_TIMEOUT", default=2.5)
 MRA_AWS_MAX_ATTEMPTS = env.int("MRA_AWS_MAX_ATTEMPTS", default=2)
 # After a region did not answer, its calls fail at once for this long.
 MRA_AWS_REGION_COOLDOWN = env.float("MRA_AWS_REGION_COOLDOWN", default=3.0)
+# Emulated regions only (an endpoint in MRA_AWS_ENDPOINTS); on AWS the
+# environment's credentials (the Lambda's role) are used and these are not read.
+# The local administrator's key, which the emulators are started with.
+MRA_AWS_LOCAL_ACCESS_KEY_ID = env.str("MRA_AWS_LOCAL_ACCESS_KEY_ID", default="AKIAMRALOCALADMIN001")
+MRA_AWS_LOCAL_SECRET_ACCESS_KEY = env.str(
+    "MRA_AWS_LOCAL_SECRET_ACCESS_KEY", default="mra-local-emulator-admin"
+)
+# A role to run as (e.g. mra-site-us-east-1), assumed in each emulated region;
+# empty: the local administrator's key.
+MRA_AWS_ASSUME_ROLE = env.str("MRA_AWS_ASSUME_ROLE", default="")
 
 # Extra bootstrap steps, each `step(*, region, demo) -> list[str]` of changes.
 MRA_BOOTSTRAP_STEPS: list[str] = [
