@@ -23,6 +23,9 @@ PARTITION = "aws"
 # local-only trust statement lets it assume the site's roles.
 LOCAL_ADMIN_ARN = f"arn:{PARTITION}:iam::{ACCOUNT_ID}:user/mra-local-admin"
 LOCAL_TRUST_SID = "LocalAdministratorAssumesForTests"
+# Locally the sites find their user pools by name (MRA_COGNITO_POOL_NAME); on
+# AWS the pool ids are configured and the role has no such right.
+LOCAL_POLICY_NAME = "local-pool-lookup"
 
 Document = dict[str, Any]
 _NO_VALUE = object()
@@ -203,6 +206,18 @@ def with_local_trust(trust: Document) -> Document:
     return {**trust, "Statement": statements}
 
 
+def local_policy(regions: tuple[str, ...]) -> Document:
+    """The local-only policy added to the site's role: finding pools by name."""
+    pools = [f"arn:{PARTITION}:cognito-idp:{r}:{ACCOUNT_ID}:userpool/*" for r in regions]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "cognito-idp:ListUserPools", "Resource": "*"},
+            {"Effect": "Allow", "Action": "cognito-idp:ListUserPoolClients", "Resource": pools},
+        ],
+    }
+
+
 def as_json(document: Document) -> str:
     return json.dumps(document, sort_keys=True)
 
@@ -260,7 +275,7 @@ def site_roles_ensure(*, region: str) -> list[str]:
             if _document(current) != trust:
                 iam.update_assume_role_policy(RoleName=name, PolicyDocument=as_json(trust))
                 changes.append(f"trust policy of role {name}")
-        wanted = dict(policies)
+        wanted = {**dict(policies), LOCAL_POLICY_NAME: local_policy(regions())}
         for stale in set(iam.list_role_policies(RoleName=name)["PolicyNames"]) - set(wanted):
             iam.delete_role_policy(RoleName=name, PolicyName=stale)
             changes.append(f"removed policy {stale} of role {name}")
