@@ -159,20 +159,6 @@ _INVALID_CODES = {
 }
 
 
-# An emulator that restarted no longer knows the role sessions it issued.
-_REJECTED_CREDENTIALS_CODES = {
-    "InvalidClientTokenId",
-    "UnrecognizedClientException",
-    "InvalidAccessKeyId",
-}
-
-
-def _code(exc: Exception) -> str:
-    if isinstance(exc, botocore.exceptions.ClientError):
-        return str(exc.response.get("Error", {}).get("Code", ""))
-    return ""
-
-
 _UNANSWERED = (
     botocore.exceptions.EndpointConnectionError,
     botocore.exceptions.ConnectTimeoutError,
@@ -270,7 +256,5 @@ def aws_call(region: str, action: str) -> Iterator[None]:
     except AWS_EXCEPTIONS as exc:
         if isinstance(exc, _UNANSWERED):
             region_breaker.failed(region)
-        if _code(exc) in _REJECTED_CREDENTIALS_CODES:
-            credentials.credentials_rejected(region)
         raise translate(exc, region=region, action=action) from exc
     region_breaker.succeeded(region)

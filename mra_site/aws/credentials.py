@@ -10,6 +10,7 @@ site runs with exactly the policy the CloudFormation template gives it.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -97,18 +98,30 @@ def session_for(*, region: str, endpoint: str, role_name: str) -> boto3.session.
     credentials (MRA_AWS_ASSUME_ROLE), or the local administrator's if empty."""
     if not role_name:
         return local_session(region)
+    credentials = assumed_role_credentials(region=region, endpoint=endpoint, role_name=role_name)
     core = botocore.session.get_session()
     # botocore's way to give a session refreshable credentials of one's own.
-    core._credentials = assumed_role_credentials(  # type: ignore[attr-defined]
-        region=region, endpoint=endpoint, role_name=role_name
-    )
+    core._credentials = credentials  # type: ignore[attr-defined]
+    # A needs-retry handler answers a delay; botocore's stubs type handlers as None.
+    retry: Any = functools.partial(_reassume_if_rejected, credentials)
+    core.register("needs-retry", retry)
     return boto3.session.Session(botocore_session=core, region_name=region)
 
 
-def credentials_rejected(region: str) -> None:
-    """The emulated `region` refused a role's credentials (it restarted and
-    forgot the session): its clients assume the role again at their next call."""
-    with _assumed_lock:
-        held = [c for (r, _, _), c in _assumed.items() if r == region]
-    for credentials in held:
-        credentials.forget()
+# An emulator that restarted no longer knows the role sessions it issued.
+_REJECTED_CODES = {"InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId"}
+
+
+def _reassume_if_rejected(
+    credentials: AssumedRoleCredentials, response: Any, attempts: int, **_: Any
+) -> int | None:
+    """Retry a first attempt at once, with the role assumed again, when the
+    emulator rejected the session (it restarted); otherwise leave it to the
+    client's retry policy."""
+    if attempts != 1 or not response:
+        return None
+    code = response[1].get("Error", {}).get("Code", "")
+    if code not in _REJECTED_CODES:
+        return None
+    credentials.forget()
+    return 0
