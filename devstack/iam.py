@@ -7,6 +7,7 @@ creates the role of both regions in each emulator from it, and a checker of
 recorded calls can evaluate against the same documents.
 """
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -35,6 +36,7 @@ class TemplateError(ValueError):
     """The template uses something this resolver does not know."""
 
 
+@functools.cache
 def _template(path: Path) -> Mapping[str, Any]:
     template, matches = decode(str(path))
     if template is None:
