@@ -25,6 +25,24 @@ EMULATOR_ENV = {
 }
 
 
+def emulator_admin_env() -> dict[str, str]:
+    """The local administrator's key, which an emulator needs to start (IAM is
+    enforced from its first request) and every process uses as its base key."""
+    from django.conf import settings
+
+    return {
+        "MRA_AWS_LOCAL_ACCESS_KEY_ID": settings.MRA_AWS_LOCAL_ACCESS_KEY_ID,
+        "MRA_AWS_LOCAL_SECRET_ACCESS_KEY": settings.MRA_AWS_LOCAL_SECRET_ACCESS_KEY,
+    }
+
+
+def site_role_env(region: str) -> dict[str, str]:
+    """What makes a site or the canary of `region` run as the template's role."""
+    from .iam import site_role_name
+
+    return {"MRA_AWS_ASSUME_ROLE": site_role_name(region, parameters={})}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -120,7 +138,7 @@ class Emulator(Process):
         ]
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, **EMULATOR_ENV}
+        return {**os.environ, **EMULATOR_ENV, **emulator_admin_env()}
 
     def ready(self) -> bool:
         return requests.get(f"{self.url}/moto-api/", timeout=1).status_code == 200
@@ -150,6 +168,7 @@ class Site(Process):
 
     def env(self) -> dict[str, str]:
         env = clean_env()
+        env.update(site_role_env(self.region))
         env.update(self.base_env)
         env["MRA_REGION"] = self.region
         env["DJANGO_SETTINGS_MODULE"] = "mra_site.settings.dev"

@@ -14,6 +14,7 @@ from django.test import override_settings
 from mra_site.aws.clients import clear_client_cache
 from mra_site.bootstrap import bootstrap_region
 
+from .iam import site_roles_ensure
 from .processes import Emulator
 from .stack import PRIMARY, SECONDARY
 
@@ -39,6 +40,8 @@ def emulated_regions(
             if bootstrap:
                 for region in emulators:
                     bootstrap_region(region=region, demo=False)
+                for region in emulators:
+                    site_roles_ensure(region=region)
             yield emulators
     finally:
         for emulator in emulators.values():

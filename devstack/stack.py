@@ -14,7 +14,16 @@ import requests
 from mra_site.polling import poll
 
 from .door import Door
-from .processes import BIN, ROOT, Emulator, ManageCommand, Process, Site, clean_env
+from .processes import (
+    BIN,
+    ROOT,
+    Emulator,
+    ManageCommand,
+    Process,
+    Site,
+    clean_env,
+    site_role_env,
+)
 
 PRIMARY = "us-east-1"
 SECONDARY = "us-west-2"
@@ -74,8 +83,10 @@ def local_stack(log_dir: Path, state_dir: Path) -> Iterator[LocalStack]:
             emulator.start()
             processes.append(emulator)
         _bootstrap(env)
-        for name in ("replicate", "canary"):
-            process = ManageCommand(name, [name], log_dir, env)
+        # The replicator is emulator machinery (administrator's key); the canary
+        # runs as the primary's site does, under its role.
+        for name, role_env in (("replicate", {}), ("canary", site_role_env(PRIMARY))):
+            process = ManageCommand(name, [name], log_dir, {**env, **role_env})
             process.start()
             processes.append(process)
         for site in sites.values():

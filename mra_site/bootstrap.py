@@ -109,4 +109,23 @@ def bootstrap(*, demo: bool, report: Callable[[str], None]) -> int:
         if not changes:
             report(f"{region}: up to date, nothing changed")
         total += len(changes)
+    if all(endpoint_for(region) for region in regions()):
+        total += _site_roles(report)
+    return total
+
+
+def _site_roles(report: Callable[[str], None]) -> int:
+    """Locally only: the site's roles from the CloudFormation template in each
+    emulator (devstack holds the template's reader and is never deployed)."""
+    from devstack.iam import site_roles_ensure
+
+    total = 0
+    for region in regions():
+        try:
+            changes = site_roles_ensure(region=region)
+        except AwsError as exc:
+            raise BootstrapRefused(f"site roles in {region} failed: {exc}") from exc
+        for change in changes:
+            report(f"{region}: created {change}")
+        total += len(changes)
     return total

@@ -14,6 +14,7 @@ from django.test import override_settings
 
 from devstack.data import Items, region_data_restore, tables_snapshot
 from devstack.door import Door
+from devstack.iam import site_roles_ensure
 from devstack.processes import Emulator, Site
 from devstack.regions import emulated_regions
 from mra_site.aws.clients import region_breaker
@@ -84,6 +85,7 @@ _baseline: dict[str, Items] = {}
 def _provisioned(emulators: dict[str, Emulator]) -> bool:
     """Start a stopped emulator and bootstrap a wiped one; True when one was stopped."""
     restarted = False
+    wiped = []
     for region, emulator in emulators.items():
         if not emulator.running:
             emulator.start()
@@ -91,8 +93,12 @@ def _provisioned(emulators: dict[str, Emulator]) -> bool:
         if _bootstrapped.get(region) != emulator.generation:
             _clear_caches()
             bootstrap_region(region=region, demo=False)
-            _bootstrapped[region] = emulator.generation
-            _baseline.setdefault(region, tables_snapshot(region=region))
+            wiped.append(region)
+    # The site's roles name both regions' pools: once both are provisioned.
+    for region in wiped:
+        site_roles_ensure(region=region)
+        _bootstrapped[region] = emulators[region].generation
+        _baseline.setdefault(region, tables_snapshot(region=region))
     return restarted
 
 

@@ -18,7 +18,7 @@ import botocore.exceptions
 from botocore.config import Config
 from django.conf import settings
 
-from . import calllog
+from . import calllog, credentials
 from .errors import (
     AuthFailed,
     AwsError,
@@ -39,8 +39,6 @@ if TYPE_CHECKING:
     from types_boto3_secretsmanager import SecretsManagerClient
     from types_boto3_sqs import SQSClient
     from types_boto3_sts import STSClient
-
-LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 def regions() -> tuple[str, str]:
@@ -98,13 +96,14 @@ def dynamodb_table(region: str, table_name: str) -> Table:
     return dynamodb_resource(region).Table(table_name)
 
 
-def _options(region: str) -> tuple[str, str, float, float, int]:
+def _options(region: str) -> tuple[str, str, float, float, int, str]:
     return (
         region,
         endpoint_for(region),
         settings.MRA_AWS_CONNECT_TIMEOUT,
         settings.MRA_AWS_READ_TIMEOUT,
         settings.MRA_AWS_MAX_ATTEMPTS,
+        settings.MRA_AWS_ASSUME_ROLE,
     )
 
 
@@ -117,6 +116,7 @@ def _build(
     connect_timeout: float,
     read_timeout: float,
     max_attempts: int,
+    role_name: str,
 ) -> Any:
     config = Config(
         region_name=region,
@@ -136,10 +136,10 @@ def _build(
         max_pool_connections=32,
     )
     kwargs: dict[str, Any] = {"region_name": region, "config": config}
+    session = boto3.session.Session()
     if endpoint:
         kwargs["endpoint_url"] = endpoint
-        kwargs.update(LOCAL_CREDENTIALS)
-    session = boto3.session.Session()
+        session = credentials.session_for(region=region, endpoint=endpoint, role_name=role_name)
     built = getattr(session, kind)(service, **kwargs)
     calllog.attach_if_on(built.meta.client if kind == "resource" else built)
     return built

@@ -116,6 +116,16 @@ MRA_AWS_REGION_COOLDOWN = env.float("MRA_AWS_REGION_COOLDOWN", default=3.0)
 # to check them against the site role's policy; empty: off. Only the local
 # stack's settings (dev.py) read it from the environment.
 MRA_AWS_CALL_LOG = ""
+# Emulated regions only (an endpoint in MRA_AWS_ENDPOINTS); on AWS the
+# environment's credentials (the Lambda's role) are used and these are not read.
+# The local administrator's key, which the emulators are started with.
+MRA_AWS_LOCAL_ACCESS_KEY_ID = env.str("MRA_AWS_LOCAL_ACCESS_KEY_ID", default="AKIAMRALOCALADMIN001")
+MRA_AWS_LOCAL_SECRET_ACCESS_KEY = env.str(
+    "MRA_AWS_LOCAL_SECRET_ACCESS_KEY", default="mra-local-emulator-admin"
+)
+# A role to run as (e.g. mra-site-us-east-1), assumed in each emulated region;
+# empty: the local administrator's key.
+MRA_AWS_ASSUME_ROLE = env.str("MRA_AWS_ASSUME_ROLE", default="")
 
 # Extra bootstrap steps, each `step(*, region, demo) -> list[str]` of changes.
 MRA_BOOTSTRAP_STEPS: list[str] = [
