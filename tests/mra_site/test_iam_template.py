@@ -75,5 +75,6 @@ def test_the_local_trust_statement_is_added_once():
     twice = with_local_trust(with_local_trust(trust))
     assert [s["Principal"] for s in twice["Statement"]] == [
         {"Service": "lambda.amazonaws.com"},
+        {"Service": "apigateway.amazonaws.com"},
         {"AWS": LOCAL_ADMIN_ARN},
     ]
