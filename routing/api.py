@@ -86,11 +86,27 @@ class AuditEventSerializer(serializers.Serializer):
     at = serializers.CharField()
     actor = serializers.CharField()
     via_region = serializers.CharField()
-    outcome = serializers.ChoiceField(choices=["changed", "refused"])
+    outcome = serializers.ChoiceField(choices=["changed", "refused", "unknown"])
     from_state = serializers.CharField(allow_blank=True)
     to_state = serializers.CharField()
     expected_version = serializers.IntegerField()
-    version = serializers.IntegerField(required=False)
+    version = serializers.IntegerField(required=False, help_text="the version written")
+    found_version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="the version the attempt found (re-read after a write left unanswered); "
+        "null when even the re-read got no answer",
+    )
+    attempted_version = serializers.IntegerField(
+        required=False, help_text="the version an attempt of unknown outcome tried to write"
+    )
+    write_id = serializers.CharField(
+        required=False, help_text="the attempt's id, stored in the state item it wrote"
+    )
+    resolves = serializers.CharField(
+        required=False,
+        help_text="the event_id of the attempt of unknown outcome this record resolves",
+    )
     reason = serializers.CharField(allow_blank=True)
     forced = serializers.BooleanField()
     lag_seconds = serializers.FloatField(required=False)
@@ -109,6 +125,20 @@ HISTORY = inline_serializer("StateHistory", {"results": AuditEventSerializer(man
 
 ERROR = inline_serializer(
     "RoutingError", {"error": serializers.CharField(), "detail": serializers.CharField()}
+)
+
+UNAVAILABLE = inline_serializer(
+    "RoutingUnavailable",
+    {
+        "error": serializers.ChoiceField(choices=["region_unavailable", "outcome_unknown"]),
+        "detail": serializers.CharField(),
+        "version": serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            help_text="outcome_unknown: the version found on re-reading the state (null "
+            "when even the re-read got no answer); the audit log says later what happened",
+        ),
+    },
 )
 
 
@@ -156,7 +186,7 @@ class StateAPI(APIView):
             401: ERROR,
             403: ERROR,
             409: ERROR,
-            503: ERROR,
+            503: UNAVAILABLE,
         },
         summary="Change the routing state (operators)",
     )

@@ -1,5 +1,7 @@
-"""The routing audit log: every transition (changed or refused) and every replication
-drill control, whichever door it came through, in every region's audit table."""
+"""The routing audit log: every transition attempt (changed, refused, or unknown when
+its write went unanswered), the later record that resolves an unknown one, and every
+replication drill control, whichever door it came through, in every region's audit
+table."""
 
 import time
 import uuid
@@ -28,7 +30,9 @@ def audit_transition_record(
     lag_seconds: float | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Record one transition attempt: `changed` or `refused`, with what it found."""
+    """Record one transition attempt, `changed`, `refused` or `unknown`, with the version
+    it expected and the one it found (`found_version` in `details`); or, with
+    `resolves` in `details`, what became of an earlier attempt of unknown outcome."""
     event: dict[str, Any] = {
         "actor": actor,
         "via_region": via_region,

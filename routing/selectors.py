@@ -27,6 +27,10 @@ class StateRecord:
     # epoch), so the drain check knows its source and what "after" means.
     fenced_from: str | None = None
     fenced_at: int | None = None
+    # The random id of the transition that wrote this record, so that a transition
+    # whose answer was lost can recognise its own write on re-reading (None for a
+    # record from before write ids, such as the bootstrap's).
+    write_id: str | None = None
 
     @property
     def writable_region(self) -> str | None:
@@ -98,6 +102,7 @@ def state_record_from_item(item: dict[str, Any]) -> StateRecord:
         reason=str(item.get("reason", "")),
         fenced_from=str(item["fenced_from"]) if item.get("fenced_from") else None,
         fenced_at=int(item["fenced_at"]) if item.get("fenced_at") is not None else None,
+        write_id=str(item["write_id"]) if item.get("write_id") else None,
     )
 
 

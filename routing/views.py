@@ -16,7 +16,7 @@ from replication.services import ControlRefused, replication_control_set
 from .forms import ControlForm, TransitionForm
 from .selectors import routing_history_list
 from .status import routing_overview
-from .transitions import TransitionRefused, routing_state_request
+from .transitions import TransitionRefused, TransitionUnknown, routing_state_request
 
 
 def _forbidden(request: HttpRequest) -> HttpResponse:
@@ -116,6 +116,10 @@ def _transition(request: HttpRequest) -> HttpResponse:
         result = routing_state_request(request=form.cleaned_data, actor=request.user.username)
     except TransitionRefused as refusal:
         messages.error(request, f"Refused ({refusal.code}): {refusal.detail}")
+        return back
+    except TransitionUnknown as unknown:
+        found = "unknown" if unknown.found_version is None else unknown.found_version
+        messages.warning(request, f"Outcome unknown (version found: {found}): {unknown.detail}")
         return back
     note = f"State is now {result.record.state.value} (version {result.record.version})."
     if result.unreached:

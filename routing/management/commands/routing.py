@@ -15,7 +15,7 @@ from routing.services import (
     routing_unfence,
 )
 from routing.status import routing_overview
-from routing.transitions import TransitionRefused, TransitionResult
+from routing.transitions import TransitionRefused, TransitionResult, TransitionUnknown
 
 WORKFLOWS = {
     "fence": routing_fence,
@@ -66,6 +66,8 @@ class Command(BaseCommand):
             )
         except TransitionRefused as refusal:
             raise CommandError(f"refused ({refusal.code}): {refusal.detail}") from refusal
+        except TransitionUnknown as unknown:
+            raise CommandError(f"outcome unknown: {unknown.detail}") from unknown
         for step in outcome.steps:
             self._print_result(step)
 
