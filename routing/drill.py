@@ -20,7 +20,7 @@ from replication.drill.runner import Drill
 from .api import at_risk_data
 from .selectors import clear_state_cache
 from .services import routing_failback, routing_failover
-from .transitions import TransitionRefused
+from .transitions import TransitionRefused, TransitionUnknown
 
 # How long a planned move may wait for the drain before it is refused.
 DRAIN_WAIT_SECONDS = 60.0
@@ -60,6 +60,10 @@ class StackOperator:
                 raise StackUnavailable(
                     f"{workflow} via {via} refused ({refusal.code}): {refusal.detail}"
                 ) from refusal
+            except TransitionUnknown as unknown:
+                raise StackUnavailable(
+                    f"{workflow} via {via}: outcome unknown ({unknown.code}): {unknown.detail}"
+                ) from unknown
             finally:
                 clear_client_cache()
                 clear_state_cache()
