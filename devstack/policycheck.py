@@ -370,34 +370,19 @@ def local_parameters(region: str, *, pool_ids: dict[str, str]) -> dict[str, str]
 
 
 def template_documents(region: str, *, pool_ids: dict[str, str]) -> list[dict[str, Any]]:
-    """The identity policies of the site role of `region`, from regional.yaml.
-
-    Bucket names are the local ones: a deployed name (`APP-media-ACCOUNT-REGION`)
-    in a resource is replaced by the local bucket of that region.
-    """
+    """The identity policies of the site role of `region`, from regional.yaml,
+    with the local bucket names in its S3 resources."""
     from django.conf import settings
 
-    from devstack.iam import site_role_documents  # type: ignore[import-not-found]
+    from devstack.iam import site_role_documents
 
-    parameters = local_parameters(region, pool_ids=pool_ids)
-    _trust, policies = site_role_documents(region, parameters=parameters)
-    renames = {
-        f"{settings.MRA_APP_ID}-media-{ACCOUNT}-{r}": settings.MRA_MEDIA_BUCKET.format(region=r)
-        for r in (settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION)
-    }
-    return [_renamed(document, renames) for _name, document in policies]
-
-
-def _renamed(value: Any, renames: dict[str, str]) -> Any:
-    if isinstance(value, str):
-        for deployed, local in renames.items():
-            value = value.replace(f":::{deployed}", f":::{local}")
-        return value
-    if isinstance(value, list):
-        return [_renamed(v, renames) for v in value]
-    if isinstance(value, dict):
-        return {k: _renamed(v, renames) for k, v in value.items()}
-    return value
+    regions = (settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION)
+    _trust, policies = site_role_documents(
+        region,
+        parameters=local_parameters(region, pool_ids=pool_ids),
+        media_buckets={r: settings.MRA_MEDIA_BUCKET.format(region=r) for r in regions},
+    )
+    return [document for _name, document in policies]
 
 
 def pool_ids_seen(calls: Iterable[dict[str, Any]]) -> dict[str, str]:

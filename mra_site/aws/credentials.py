@@ -11,6 +11,7 @@ site runs with exactly the policy the CloudFormation template gives it.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -30,11 +31,18 @@ SESSION_SECONDS = 3600
 
 
 def local_session(region: str) -> boto3.session.Session:
-    """A session signing with the local administrator's key."""
+    """A session signing with the local administrator's key.
+
+    Before settings exist (production settings reading their signing key from
+    an emulated region), the key comes from the environment."""
+    if settings.configured:
+        key_id = settings.MRA_AWS_LOCAL_ACCESS_KEY_ID
+        secret = settings.MRA_AWS_LOCAL_SECRET_ACCESS_KEY
+    else:
+        key_id = os.environ.get("MRA_AWS_LOCAL_ACCESS_KEY_ID", "")
+        secret = os.environ.get("MRA_AWS_LOCAL_SECRET_ACCESS_KEY", "")
     return boto3.session.Session(
-        region_name=region,
-        aws_access_key_id=settings.MRA_AWS_LOCAL_ACCESS_KEY_ID,
-        aws_secret_access_key=settings.MRA_AWS_LOCAL_SECRET_ACCESS_KEY,
+        region_name=region, aws_access_key_id=key_id, aws_secret_access_key=secret
     )
 
 

@@ -29,7 +29,15 @@ class SecretVersions(NamedTuple):
 
 def _client(region: str, endpoint: str) -> SecretsManagerClient:
     return _build(
-        "client", "secretsmanager", region, endpoint, CONNECT_TIMEOUT, READ_TIMEOUT, MAX_ATTEMPTS
+        "client",
+        "secretsmanager",
+        region,
+        endpoint,
+        CONNECT_TIMEOUT,
+        READ_TIMEOUT,
+        MAX_ATTEMPTS,
+        # The administrator's key where emulated: no role is assumed before settings exist.
+        "",
     )
 
 

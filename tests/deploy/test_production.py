@@ -8,6 +8,7 @@ import sys
 import uuid
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.checks import run_checks
 from django.http import HttpResponse
 
@@ -130,6 +131,9 @@ def _stage_env_reading_the_secret(stage: str, name: str, emulators) -> dict[str,
     del env["DJANGO_SECRET_KEY"]
     env["MRA_SECRET_KEY_SECRET_ID"] = name
     env["MRA_AWS_ENDPOINTS"] = ",".join(f"{r}={e.url}" for r, e in emulators.items())
+    # The emulators enforce IAM: the process signs with the local administrator's key.
+    env["MRA_AWS_LOCAL_ACCESS_KEY_ID"] = django_settings.MRA_AWS_LOCAL_ACCESS_KEY_ID
+    env["MRA_AWS_LOCAL_SECRET_ACCESS_KEY"] = django_settings.MRA_AWS_LOCAL_SECRET_ACCESS_KEY
     return env
 
 
