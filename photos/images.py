@@ -6,6 +6,8 @@ pixels, so nothing the uploader hid in the file (EXIF, GPS, comments, trailing
 data) survives even if a check below were to miss it.
 """
 
+import ctypes
+import ctypes.util
 import io
 import struct
 import threading
@@ -42,6 +44,7 @@ _REDUCING_GAP = 2
 _BAND_ROWS = 32
 # Uploads that find every decoding slot taken wait this long before 503.
 DECODE_WAIT_SECONDS = 5.0
+_M_MMAP_THRESHOLD = -3
 _slots_lock = threading.Lock()
 _slots: tuple[int, threading.BoundedSemaphore] | None = None
 
@@ -190,9 +193,24 @@ def _reduced(image: Image.Image, *, longest: int) -> Image.Image:
 def _decode_slots(count: int) -> threading.BoundedSemaphore:
     global _slots
     with _slots_lock:
+        if _slots is None:
+            _large_buffers_unmapped()
         if _slots is None or _slots[0] != count:
             _slots = (count, threading.BoundedSemaphore(count))
         return _slots[1]
+
+
+def _large_buffers_unmapped() -> None:
+    """Have glibc map every allocation over 4 MB (Pillow's image blocks) on its own.
+
+    By default glibc raises that threshold after the first such block is freed, and
+    later blocks come from per-thread arenas that keep freed memory: a threaded
+    worker that decoded a few large images holds their size for good."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 4 * 1024 * 1024)
+    except (OSError, AttributeError):
+        pass  # not glibc: its allocator decides
 
 
 @contextmanager
