@@ -72,6 +72,7 @@ DEFAULTS_KEPT_ON_AWS = {
     "MRA_CANARY_INTERVAL_SECONDS": "a heartbeat a second, as locally (mra_site.scheduled)",
     "MRA_DRAIN_SETTLE_SECONDS": "the same drain rule as locally",
     "MRA_PHOTO_MAX_PIXELS": "decoding the largest image fits the function's 1 GB",
+    "MRA_IMAGE_DECODES": "a function serves one request at a time, so one decode at most",
     "MRA_PHOTO_URL_EXPIRY": "presigned URLs expire well within the role's session",
     "MRA_PHOTO_GC_GRACE_SECONDS": "the same grace for uploads in flight as locally",
     "MRA_MEDIA_DOMAIN": "media is served by presigned URLs of the serving region's bucket",

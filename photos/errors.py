@@ -14,6 +14,21 @@ class ImageRefused(PhotoError):
     field = "image"
 
 
+class ImagesBusy(PhotoError):
+    """Every decoding slot of this process stayed taken while the upload waited."""
+
+    status = 503
+    title = "Busy converting photos"
+    retry_after = 2
+
+    def __init__(self) -> None:
+        super().__init__(
+            "busy",
+            "The site is converting other photos right now. "
+            "Send yours again in a few seconds; nothing was stored.",
+        )
+
+
 class InvalidInput(PhotoError):
     """A title, comment, limit or cursor is not acceptable."""
 

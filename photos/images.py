@@ -6,15 +6,21 @@ pixels, so nothing the uploader hid in the file (EXIF, GPS, comments, trailing
 data) survives even if a check below were to miss it.
 """
 
+import ctypes
+import ctypes.util
 import io
 import struct
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import ImageRefused
+from .errors import ImageRefused, ImagesBusy
 
 THUMBNAIL_LONGEST_SIDE = 480
 READ_CHUNK = 256 * 1024
@@ -27,6 +33,20 @@ FORMATS = {
     "PNG": ("png", "image/png"),
     "WEBP": ("webp", "image/webp"),
 }
+# What Pillow may open, and the format it is stored as: a multi-picture JPEG
+# (MPF, from phone cameras) is read as MPO and stored as its first picture.
+FORMATS_READ = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
+# Modes whose bands take more than a byte each once decoded.
+_BAND_BYTES = {"I": 4, "F": 4, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+# The thumbnail is reduced by a whole factor to at least this many times its
+# size, then resampled; the reduction goes this many output rows at a time.
+_REDUCING_GAP = 2
+_BAND_ROWS = 32
+# Uploads that find every decoding slot taken wait this long before 503.
+DECODE_WAIT_SECONDS = 5.0
+_M_MMAP_THRESHOLD = -3
+_slots_lock = threading.Lock()
+_slots: tuple[int, threading.BoundedSemaphore] | None = None
 
 # Markup or script inside an image file is how image/HTML polyglots work; no
 # honest photo carries these byte strings.
@@ -81,64 +101,143 @@ def too_large(max_bytes: int) -> ImageRefused:
 
 
 def image_process(*, data: bytes, max_pixels: int) -> ProcessedImage:
-    """Validate `data` as a clean JPEG, PNG or WebP and re-encode it without metadata."""
-    image = _decode(data, max_pixels=max_pixels)
-    # Image.open was limited to FORMATS, so a decoded image always names one of them.
-    image_format = str(image.format)
+    """Validate `data` as a clean JPEG, PNG or WebP and re-encode it without metadata.
+
+    The size is checked from the header before any pixel is decoded, and at most
+    MRA_IMAGE_DECODES images are decoded at once in this process; ImagesBusy when
+    no slot frees up within DECODE_WAIT_SECONDS.
+    """
+    image = _open(data, max_pixels=max_pixels)
+    image_format = FORMATS_READ[str(image.format)]
     _refuse_polyglot(data, image_format)
-    extension, content_type = FORMATS[image_format]
+    with _decode_slot():
+        return _convert(image, image_format)
+
+
+def _open(data: bytes, *, max_pixels: int) -> Image.Image:
+    """The image with its header read and checked; no pixel decoded yet."""
     try:
-        upright = ImageOps.exif_transpose(image)
-        clean = _without_metadata(upright, image_format)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+    except UnidentifiedImageError as exc:
+        raise _not_an_image() from exc
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_many_pixels(0, 0, max_pixels) from exc
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
+        raise _corrupt() from exc
+    if image.format not in FORMATS_READ:
+        raise _not_an_image()
+    width, height = image.size
+    if width * height > max_pixels or decoded_bytes(image) > max_pixels * 4:
+        raise _too_many_pixels(width, height, max_pixels)
+    return image
+
+
+def decoded_bytes(image: Image.Image) -> int:
+    """What decoding `image` allocates, from its header: pixels x bands x bytes per band."""
+    band_bytes = _BAND_BYTES.get(image.mode, 1)
+    return image.width * image.height * len(image.getbands()) * band_bytes
+
+
+def _convert(image: Image.Image, image_format: str) -> ProcessedImage:
+    # One full-size buffer at a time: decoded, turned upright and stripped in
+    # place where Pillow allows; the thumbnail is reduced from it afterwards.
+    try:
+        image.load()
+    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
+        raise _corrupt() from exc
+    try:
+        ImageOps.exif_transpose(image, in_place=True)
+        clean = _without_metadata(image, image_format)
+        del image
         original = _encode(clean, image_format)
-        thumb = clean.copy()
-        thumb.thumbnail((THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE), Image.Resampling.LANCZOS)
-        thumbnail = _encode(thumb, "WEBP")
+        width, height = clean.size
+        small = _reduced(clean, longest=THUMBNAIL_LONGEST_SIDE * _REDUCING_GAP)
+        del clean
+        small.thumbnail((THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE), Image.Resampling.LANCZOS)
+        thumbnail = _encode(small, "WEBP")
     except (OSError, ValueError) as exc:
         raise ImageRefused(
             "corrupt_image",
             "The image uses an encoding this site cannot convert. "
             "Export it again as an ordinary JPEG, PNG or WebP.",
         ) from exc
+    extension, content_type = FORMATS[image_format]
     return ProcessedImage(
         original=original,
         thumbnail=thumbnail,
         extension=extension,
         content_type=content_type,
-        width=clean.width,
-        height=clean.height,
+        width=width,
+        height=height,
     )
 
 
-def _decode(data: bytes, *, max_pixels: int) -> Image.Image:
-    not_an_image = ImageRefused(
+def _reduced(image: Image.Image, *, longest: int) -> Image.Image:
+    """`image` shrunk by a whole factor to about `longest` pixels on its longest side,
+    band by band: Pillow's own reduce of an image with alpha would first copy it
+    whole to premultiplied alpha."""
+    factor = max(1, max(image.size) // longest)
+    if factor == 1:
+        return image
+    width, height = image.size
+    small = Image.new(image.mode, (-(-width // factor), -(-height // factor)))
+    band = factor * _BAND_ROWS
+    for top in range(0, height, band):
+        part = image.crop((0, top, width, min(top + band, height)))
+        small.paste(part.reduce(factor), (0, top // factor))
+    return small
+
+
+def _decode_slots(count: int) -> threading.BoundedSemaphore:
+    global _slots
+    with _slots_lock:
+        if _slots is None:
+            _large_buffers_unmapped()
+        if _slots is None or _slots[0] != count:
+            _slots = (count, threading.BoundedSemaphore(count))
+        return _slots[1]
+
+
+def _large_buffers_unmapped() -> None:
+    """Have glibc map every allocation over 4 MB (Pillow's image blocks) on its own.
+
+    By default glibc raises that threshold after the first such block is freed, and
+    later blocks come from per-thread arenas that keep freed memory: a threaded
+    worker that decoded a few large images holds their size for good."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 4 * 1024 * 1024)
+    except (OSError, AttributeError):
+        pass  # not glibc: its allocator decides
+
+
+@contextmanager
+def _decode_slot() -> Iterator[None]:
+    slots = _decode_slots(max(1, settings.MRA_IMAGE_DECODES))
+    if not slots.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise ImagesBusy()
+    try:
+        yield
+    finally:
+        slots.release()
+
+
+def _not_an_image() -> ImageRefused:
+    return ImageRefused(
         "unsupported_type",
         "This file is not a JPEG, PNG or WebP image (whatever its name says). "
         "Choose a photo in one of those formats.",
     )
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
-            # The header alone gives the size: refuse before decoding any pixels.
-            if image.width * image.height > max_pixels:
-                raise _too_many_pixels(image.width, image.height, max_pixels)
-            image.load()
-    except ImageRefused:
-        raise
-    except UnidentifiedImageError as exc:
-        raise not_an_image from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_many_pixels(0, 0, max_pixels) from exc
-    except (OSError, SyntaxError, ValueError, struct.error, EOFError) as exc:
-        raise ImageRefused(
-            "corrupt_image",
-            "The image is truncated or damaged and cannot be read. "
-            "Try exporting it again from your photo app.",
-        ) from exc
-    if image.format not in FORMATS:
-        raise not_an_image
-    return image
+
+
+def _corrupt() -> ImageRefused:
+    return ImageRefused(
+        "corrupt_image",
+        "The image is truncated or damaged and cannot be read. "
+        "Try exporting it again from your photo app.",
+    )
 
 
 def _too_many_pixels(width: int, height: int, max_pixels: int) -> ImageRefused:
@@ -175,8 +274,9 @@ def _trailing_bytes(data: bytes, image_format: str) -> bool:
 def _without_metadata(image: Image.Image, image_format: str) -> Image.Image:
     has_alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
     mode = "RGBA" if has_alpha and image_format != "JPEG" else "RGB"
-    clean = image.convert(mode)
-    # convert() copies info (EXIF, ICC, XMP, text chunks); none of it is kept.
+    # convert() would copy a full-size buffer even to the same mode.
+    clean = image if image.mode == mode else image.convert(mode)
+    # The file's info (EXIF, ICC, XMP, text chunks) is not kept.
     clean.info = {}
     return clean
 

@@ -39,6 +39,7 @@ from .records import (
     purge_item,
 )
 from .selectors import photo_get
+from .texts import text_clean
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +60,7 @@ class _TextRule:
     def clean(self, value: str) -> str:
         """`value` without surrounding space; InvalidInput ("invalid_<field>") when it is
         empty or longer than `max_length`."""
-        value = (value or "").strip()
+        value = text_clean(value, field=self.field, noun=self.noun)
         if not value:
             raise InvalidInput(f"invalid_{self.field}", self.empty, field=self.field)
         if len(value) > self.max_length:

@@ -143,6 +143,8 @@ MRA_DEMO_OPERATOR_PASSWORD = env.str("MRA_DEMO_OPERATOR_PASSWORD", default="Oper
 # --- photos ------------------------------------------------------------------
 MRA_PHOTO_MAX_BYTES = env.int("MRA_PHOTO_MAX_BYTES", default=20 * 1024 * 1024)
 MRA_PHOTO_MAX_PIXELS = env.int("MRA_PHOTO_MAX_PIXELS", default=40_000_000)
+# Images decoded at once per process; each may hold MRA_PHOTO_MAX_PIXELS x 4 bytes.
+MRA_IMAGE_DECODES = env.int("MRA_IMAGE_DECODES", default=2)
 # Lifetime of presigned media URLs; pages are rendered fresh, so minutes suffice.
 MRA_PHOTO_URL_EXPIRY = env.int("MRA_PHOTO_URL_EXPIRY", default=900)
 # e.g. https://media.example.com (CloudFront); empty serves presigned S3 URLs.

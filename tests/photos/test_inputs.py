@@ -1,4 +1,5 @@
-"""What the API and the pages accept before any service runs: no emulator needed."""
+"""What the API and the pages accept before a write is stored: mostly plain values, one
+round trip through the emulated region for the texts."""
 
 import pytest
 from django.http import QueryDict
@@ -6,7 +7,8 @@ from django.test import Client, RequestFactory
 
 from accounts.users import CognitoUser
 from mra_site.api import InputRefused
-from photos import views
+from photos import selectors, views
+from photos.errors import InvalidInput
 from photos.selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from photos.serializers import (
     CommentCreateSerializer,
@@ -15,7 +17,8 @@ from photos.serializers import (
     PhotoUploadSerializer,
 )
 from photos.services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
-from tests.photos.conftest import image_bytes, upload_file
+from photos.texts import text_clean
+from tests.photos.conftest import csrf_token, image_bytes, upload_file
 
 
 def refusal(serializer, data) -> InputRefused:
@@ -92,3 +95,71 @@ def test_an_invalid_comment_form_is_refused_before_the_service(monkeypatch):
     )
     assert status == 400
     assert f"at most {COMMENT_MAX_LENGTH} characters" in form.errors["message"][0]
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "named"),
+    [
+        ("title", "Invoice\u202eFDP.exe", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        ("title", "left\u2066isolated\u2069", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("title", "bell\x07", "U+0007"),
+        ("title", "two\nlines", "line break"),
+        ("message", "hidden\u200bspace", "U+200B ZERO WIDTH SPACE"),
+        ("message", "escape\x1b[31m", "U+001B"),
+        ("message", "tag\U000e0041", "U+E0041 TAG LATIN CAPITAL LETTER A"),
+        ("message", "broken\ud800", "U+D800"),
+    ],
+)
+def test_characters_that_hide_or_reorder_text_are_refused_by_name(field, typed, named):
+    with pytest.raises(InvalidInput) as refused:
+        text_clean(typed, field=field, noun=field)
+    assert (refused.value.status, refused.value.code) == (400, f"invalid_{field}")
+    assert refused.value.field == field
+    assert named in refused.value.detail and f"The {field} contains" in refused.value.detail
+
+
+def test_texts_are_stored_in_nfc_with_joiners_and_comment_line_breaks_kept():
+    assert text_clean(" Cafe\u0301 ", field="title", noun="title") == "Caf\u00e9"
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert text_clean(family, field="title", noun="title") == family
+    persian = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    assert text_clean(persian, field="title", noun="title") == persian
+    typed = "first line\r\nsecond\tline\rthird"
+    assert text_clean(typed, field="message", noun="comment") == ("first line\nsecond\tline\nthird")
+
+
+def test_the_api_and_the_pages_store_nfc_and_refuse_bidi_overrides(aws, api_client, page_client):
+    alice = api_client("alice")
+    created = alice.post(
+        "/api/photos", {"title": "Cafe\u0301", "image": upload_file(image_bytes())}
+    )
+    assert created.status_code == 201, created.content
+    photo_id = created.json()["id"]
+    assert created.json()["title"] == "Caf\u00e9"
+    spoofed = alice.post(
+        f"/api/photos/{photo_id}/comments",
+        {"message": "see gpj.\u202eexe"},
+        content_type="application/json",
+    )
+    assert spoofed.status_code == 400
+    assert spoofed.json()["error"] == "invalid_message"
+    assert "U+202E RIGHT-TO-LEFT OVERRIDE" in spoofed.json()["detail"]
+    titled = alice.post("/api/photos", {"title": "a\u2067b", "image": upload_file(image_bytes())})
+    assert (titled.status_code, titled.json()["error"]) == (400, "invalid_title")
+
+    browser = page_client("bob")
+    detail_path = f"/photos/{photo_id}/"
+    token = csrf_token(browser, detail_path)
+    page = browser.post(
+        detail_path + "comments/", {"csrfmiddlewaretoken": token, "message": "x\u202dy"}
+    )
+    assert page.status_code == 400
+    assert "U+202D LEFT-TO-RIGHT OVERRIDE" in page.content.decode()
+    upload = browser.post(
+        "/upload/",
+        {"csrfmiddlewaretoken": token, "title": "ring\x07", "image": upload_file(image_bytes())},
+    )
+    assert upload.status_code == 400 and "U+0007" in upload.content.decode()
+
+    assert selectors.comment_list(photo_id=photo_id).results == []
+    assert [p.id for p in selectors.photo_list(limit=10).results] == [photo_id]
