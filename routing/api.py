@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import permissions, serializers
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +17,7 @@ from .selectors import (
     HISTORY_DEFAULT_LIMIT,
     HISTORY_MAX_LIMIT,
     routing_history_list,
+    routing_state_for_operators,
     routing_state_get,
     routing_state_public,
 )
@@ -60,8 +61,12 @@ class StateSerializer(serializers.Serializer):
     serving_region = serializers.CharField()
     regions = serializers.DictField(child=RegionSerializer())
     updated_at = serializers.CharField()
-    updated_by = serializers.CharField()
-    reason = serializers.CharField(allow_blank=True)
+    updated_by = serializers.CharField(required=False, help_text="Operators only.")
+    reason = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        help_text="Operators only: an operator's reason is never shown to other users.",
+    )
 
 
 class TransitionResultSerializer(StateSerializer):
@@ -168,8 +173,14 @@ class StateAPI(APIView):
     )
     def get(self, request: Request) -> Response:
         record = routing_state_get(region=settings.MRA_REGION)
-        response = Response(routing_state_public(record=record, serving_region=settings.MRA_REGION))
-        response["Cache-Control"] = STATE_CACHE_CONTROL
+        if self._from_operator(request):
+            body = routing_state_for_operators(record=record, serving_region=settings.MRA_REGION)
+            cache_control = "private, max-age=1"
+        else:
+            body = routing_state_public(record=record, serving_region=settings.MRA_REGION)
+            cache_control = STATE_CACHE_CONTROL
+        response = Response(body)
+        response["Cache-Control"] = cache_control
         # The other region's pages fall back to this answer when their own
         # region does not answer.
         origin = allowed_origin(request.headers.get("Origin", ""))
@@ -177,6 +188,18 @@ class StateAPI(APIView):
             response["Access-Control-Allow-Origin"] = origin
         response["Vary"] = "Origin"
         return response
+
+    def _from_operator(self, request: Request) -> bool:
+        """Whether the caller proves to be an operator; a missing or bad token
+        just makes it a member of the public, never an error."""
+        for authenticator in super().get_authenticators():
+            try:
+                found = authenticator.authenticate(request)
+            except exceptions.APIException:
+                return False
+            if found:
+                return bool(getattr(found[0], "is_operator", False))
+        return False
 
     @extend_schema(
         request=TransitionSerializer,
@@ -194,7 +217,7 @@ class StateAPI(APIView):
         result = routing_state_request(
             request=TransitionSerializer.parse(request.data), actor=request.user.username
         )
-        body = routing_state_public(record=result.record, serving_region=settings.MRA_REGION)
+        body = routing_state_for_operators(record=result.record, serving_region=settings.MRA_REGION)
         body["forced"] = result.forced
         body["unreached_regions"] = result.unreached
         if result.drain:

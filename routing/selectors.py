@@ -154,7 +154,8 @@ def routing_writable_status(*, region: str) -> WritableStatus:
 
 
 def routing_state_public(*, record: StateRecord, serving_region: str) -> dict[str, Any]:
-    """The record as GET /api/state shows it (DESIGN.md field names)."""
+    """The record as GET /api/state shows it to anyone (DESIGN.md field names):
+    who changed it and the operator's reason are for operators only."""
     primary, secondary = settings.MRA_PRIMARY_REGION, settings.MRA_SECONDARY_REGION
     return {
         "app_id": record.app_id,
@@ -169,6 +170,13 @@ def routing_state_public(*, record: StateRecord, serving_region: str) -> dict[st
             for region, role in ((primary, "primary"), (secondary, "secondary"))
         },
         "updated_at": record.updated_at,
+    }
+
+
+def routing_state_for_operators(*, record: StateRecord, serving_region: str) -> dict[str, Any]:
+    """The public record, with who changed it last and why."""
+    return {
+        **routing_state_public(record=record, serving_region=serving_region),
         "updated_by": record.updated_by,
         "reason": record.reason,
     }

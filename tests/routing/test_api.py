@@ -15,9 +15,9 @@ STATE_FIELDS = {
     "serving_region",
     "regions",
     "updated_at",
-    "updated_by",
-    "reason",
 }
+# Who changed the state and why: operators only.
+OPERATOR_FIELDS = {"updated_by", "reason"}
 
 
 def bearer(token: str) -> dict:
@@ -185,3 +185,24 @@ def test_a_region_without_a_state_record_says_how_to_fix_it(aws, client):
     assert response.status_code == 503
     assert response.json()["error"] == "state_missing"
     assert "mra_bootstrap" in response.json()["detail"]
+
+
+def test_only_operators_see_who_changed_the_state_and_why(aws, client, tokens):
+    post_state(
+        client,
+        {"state": "fenced", "expected_version": 1, "reason": "db migration, ticket 42"},
+        tokens["operator"],
+    )
+    public = client.get("/api/state")
+    assert set(public.json()) == STATE_FIELDS
+    assert "ticket 42" not in public.content.decode()
+    member = client.get("/api/state", **bearer(tokens["member"]))
+    assert set(member.json()) == STATE_FIELDS
+    forged = client.get("/api/state", **bearer("not-a-token"))
+    assert forged.status_code == 200 and set(forged.json()) == STATE_FIELDS
+    operator = client.get("/api/state", **bearer(tokens["operator"]))
+    assert set(operator.json()) == STATE_FIELDS | OPERATOR_FIELDS
+    assert operator.json()["reason"] == "db migration, ticket 42"
+    assert operator["Cache-Control"].startswith("private")
+    # Nor do the pages carry it in the state they embed for their script.
+    assert "ticket 42" not in client.get("/").content.decode()

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mra_site.aws.clients import regions
-from routing.selectors import routing_state_public
+from routing.selectors import routing_state_for_operators
 from routing.services import (
     routing_failback,
     routing_failover,
@@ -88,7 +88,9 @@ class Command(BaseCommand):
                 f"  not reached: {', '.join(result.unreached)} (updated when it answers)"
             )
         self.stdout.write(
-            json.dumps(routing_state_public(record=record, serving_region=self.region), indent=2)
+            json.dumps(
+                routing_state_for_operators(record=record, serving_region=self.region), indent=2
+            )
         )
 
     def _status(self) -> None:
