@@ -66,6 +66,7 @@ RECORD_LIFETIME_SECONDS = 24 * 3600
 # to an attempt that died, and a retry may take the key over.
 PENDING_ABANDONED_SECONDS = 30
 IN_FLIGHT_RETRY_AFTER_SECONDS = 1
+IN_FLIGHT_POLL_SECONDS = 0.25
 _PREFIX = "IDEMPOTENCY#"
 _PENDING = "pending"
 _DONE = "done"
@@ -83,8 +84,9 @@ class KeyReused(ApplicationError):
 
     def __init__(self) -> None:
         super().__init__(
-            f"This {HEADER} was already used for a different request. Use a new key for a "
-            "new request, and the same key only to retry the same request."
+            f"This {HEADER} was already used for a different request: use a new key for a "
+            "new request, and the same key only to retry the same one. On a page, reload "
+            "the form and send it again."
         )
 
 
@@ -96,8 +98,8 @@ class WriteInFlight(ApplicationError):
 
     def __init__(self) -> None:
         super().__init__(
-            f"A request with this {HEADER} is still being processed. Retry it with the same "
-            "key in a moment to get its answer."
+            "The same request (same form, or same Idempotency-Key) is still being processed. "
+            "Send it again in a moment to get its answer."
         )
 
 
@@ -108,7 +110,8 @@ class OutcomeUnknown(ApplicationError):
 
     def __init__(self, *, region: str, keyed: bool) -> None:
         retry = (
-            f"Send it again with the same {HEADER}: it will be stored exactly once."
+            f"Send it again (the same form, or with the same {HEADER}): it will be stored "
+            "exactly once."
             if keyed
             else "Check whether it appears before sending it again."
         )
@@ -191,23 +194,26 @@ def scope_for(
     return Scope(user=user, endpoint=endpoint, key=key, fingerprint=fingerprint(*parts))
 
 
-def attempt_start(*, scope: Scope | None, region: str, claim: bool) -> Attempt | Replay | None:
+def attempt_start(
+    *, scope: Scope | None, region: str, claim: bool, wait: float = 0.0
+) -> Attempt | Replay | None:
     """Begin a keyed write: its earlier result (Replay), or this request's Attempt.
 
     With `claim`, a pending record is committed first, so that a retry arriving
     while this attempt writes its media is told it is in flight. Raises
     KeyReused when the key served another request, WriteInFlight when an
-    attempt of it is running.
+    attempt of it is still running after `wait` seconds.
     """
     if scope is None:
         return None
-    existing = _record_get(scope=scope, region=region)
-    if existing is not None:
-        return _settled(existing, scope)
-    attempt = Attempt(scope=scope, token=secrets.token_hex(16), claimed=claim)
-    if not claim:
-        return attempt
+    deadline = time.monotonic() + wait
     for _ in range(3):
+        existing = _record_awaited(scope=scope, region=region, deadline=deadline)
+        if existing is not None:
+            return _settled(existing, scope)
+        attempt = Attempt(scope=scope, token=secrets.token_hex(16), claimed=claim)
+        if not claim:
+            return attempt
         try:
             guarded_write(
                 writes=[
@@ -222,9 +228,7 @@ def attempt_start(*, scope: Scope | None, region: str, claim: bool) -> Attempt |
             )
             return attempt
         except ConditionFailed:
-            found = _record_get(scope=scope, region=region)
-            if found is not None:
-                return _settled(found, scope)
+            continue  # another attempt claimed it first
     raise WriteInFlight()
 
 
@@ -315,6 +319,20 @@ def _record_get(*, scope: Scope, region: str) -> Item | None:
     if item.get("idem_state") == _PENDING and int(item.get("started_at", 0)) < _abandoned(now_ms):
         return None
     return item
+
+
+def _record_awaited(*, scope: Scope, region: str, deadline: float) -> Item | None:
+    """The key's record, once no attempt of the same request is pending or at `deadline`."""
+    record = _record_get(scope=scope, region=region)
+    while (
+        record is not None
+        and record.get("idem_state") == _PENDING
+        and record.get("fingerprint") == scope.fingerprint
+        and time.monotonic() < deadline
+    ):
+        time.sleep(IN_FLIGHT_POLL_SECONDS)
+        record = _record_get(scope=scope, region=region)
+    return record
 
 
 def _settled(item: Item, scope: Scope) -> Replay:

@@ -104,13 +104,15 @@ def photo_create(
     size: int | None = None,
     region: str | None = None,
     idempotency_key: str | None = None,
+    in_flight_wait: float = 0.0,
 ) -> Photo:
     """Validate and store an uploaded image: media first, metadata last.
 
     `size` is the declared size when known, so an oversized file is refused
     before any of it is read. On any failure nothing is visible and the media
     written so far are removed. With an `idempotency_key`, a retry of a stored
-    upload returns the stored photo (see photos.idempotency).
+    upload returns the stored photo (see photos.idempotency); a retry while the
+    first attempt runs waits up to `in_flight_wait` seconds for its result.
     """
     region = region or settings.MRA_REGION
     assert_writable(region=region)
@@ -124,7 +126,7 @@ def photo_create(
     scope = scope_for(
         key=idempotency_key, user=owner, endpoint=Endpoint.PHOTOS, parts=(raw_title, data)
     )
-    attempt = attempt_start(scope=scope, region=region, claim=True)
+    attempt = attempt_start(scope=scope, region=region, claim=True, wait=in_flight_wait)
     if isinstance(attempt, Replay):
         return photo_from_item(attempt.result)
     photo = photo_new(

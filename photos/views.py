@@ -54,6 +54,8 @@ def sign_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
+PAGE_IN_FLIGHT_WAIT_SECONDS = 10.0
+
 # What a refused form's "continue" link carries to the writable region, by page.
 CARRIED_COMMENT = "comment"
 CARRIED_TITLE = "title"
@@ -302,6 +304,9 @@ def _upload_checked(request: HttpRequest) -> HttpResponse:
             upload=image,
             size=image.size,
             idempotency_key=posted_key(request),
+            # A form sent twice (a double click) answers the second with the
+            # first one's photo rather than "still in progress".
+            in_flight_wait=PAGE_IN_FLIGHT_WAIT_SECONDS,
         )
     except WriteRefused as exc:
         return _upload_page(request, form, refused=exc, status=exc.status)

@@ -4,6 +4,7 @@ writing region freezes mid-write (as its answers are lost, not its writes)."""
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import psutil
@@ -21,6 +22,7 @@ from routing.selectors import clear_state_cache
 from routing.states import RoutingState
 from tests.conftest import PRIMARY, SECONDARY
 from tests.photos.conftest import csrf_token, image_bytes, upload_file
+from tests.photos.schema import ApiSchema
 from tests.replication.conftest import replicator, state_dir  # noqa: F401
 from tests.routing.helpers import move
 
@@ -94,6 +96,15 @@ def test_a_retry_replays_the_first_201_and_stores_nothing_new(aws, api_client):
     reused = post_photo(alice, "k1", title="Other title")
     assert reused.status_code == 422
     assert reused.json()["error"] == "idempotency_key_reused"
+    schema = ApiSchema(alice)
+    for answer in (malformed, refused, first, again, reused):
+        schema.check("POST", "/api/photos", answer)
+    for path in ("/api/photos", "/api/photos/{photo_id}/comments"):
+        operation = schema.spec["paths"][path]["post"]
+        assert {"in": "header", "name": "Idempotency-Key"}.items() <= operation["parameters"][
+            0
+        ].items()
+        assert {"409", "422", "503"} <= set(operation["responses"])
     assert post_photo(alice, "k1", color=(9, 9, 9)).status_code == 422
     # Scoped to the user: bob's k1 is his own.
     assert post_photo(api_client("bob"), "k1").json()["id"] != first.json()["id"]
@@ -130,6 +141,7 @@ def test_a_retry_while_the_first_attempt_runs_is_told_to_wait(aws, api_client, m
     assert busy.status_code == 409
     assert busy.json()["error"] == "write_in_flight"
     assert int(busy["Retry-After"]) >= 1
+    ApiSchema(alice).check("POST", "/api/photos", busy)
     assert stored()["photos"] == []
 
     # An attempt older than the write deadline died: the retry takes its key over.
@@ -141,14 +153,15 @@ def test_a_retry_while_the_first_attempt_runs_is_told_to_wait(aws, api_client, m
     assert len(stored()["photos"]) == 1
 
 
-def test_a_form_sent_twice_is_stored_once(aws, page_client):
+def test_a_form_sent_twice_or_again_is_stored_once(aws, page_client):
     browser = page_client("alice")
     html = browser.get("/upload/").content.decode()
     key = html.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
     assert key_parse(key) == key
     token = csrf_token(browser, "/upload/")
-    answers = [
-        browser.post(
+
+    def send(_: int) -> HttpResponse:
+        return browser.post(
             "/upload/",
             {
                 "csrfmiddlewaretoken": token,
@@ -157,10 +170,13 @@ def test_a_form_sent_twice_is_stored_once(aws, page_client):
                 "image": upload_file(image_bytes("PNG", size=(8, 8))),
             },
         )
-        for _ in range(2)
-    ]
-    assert [a.status_code for a in answers] == [302, 302]
-    assert answers[0]["Location"] == answers[1]["Location"]
+
+    # A double click: both at once; then a browser's resubmission.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(send, range(2)))
+    answers.append(send(2))
+    assert [a.status_code for a in answers] == [302, 302, 302]
+    assert len({a["Location"] for a in answers}) == 1
     assert len(stored()["photos"]) == 1
     assert browser.get("/upload/").content.decode().count(key) == 0
 
@@ -246,6 +262,7 @@ def test_a_write_frozen_mid_commit_is_reported_truthfully(aws, api_client, short
     if answer.status_code == 503:
         assert answer.json()["error"] == "outcome_unknown"
         assert int(answer["Retry-After"]) >= 1
+        ApiSchema(alice).check("POST", "/api/photos", answer)
     final = retried(upload)
     assert final.status_code == 201, final.content
     if answer.status_code == 201:
