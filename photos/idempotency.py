@@ -39,17 +39,17 @@ from django.conf import settings
 from mra_site.aws.dynamodb import (
     Attr,
     ConditionBase,
-    Delete,
     Item,
     Put,
     Write,
+    item_delete,
     item_get,
     write_stamp,
 )
 from mra_site.aws.errors import AwsError, ConditionFailed, RegionUnavailable
 from mra_site.errors import ApplicationError
 from mra_site.resources import table_name
-from routing.fencing import WriteRefused, guarded_write
+from routing.fencing import guarded_write
 
 from .errors import InvalidInput
 
@@ -237,16 +237,15 @@ def attempt_release(*, attempt: Attempt | Replay | None, region: str) -> None:
     proceeds. Best effort: a record left behind is abandoned after its deadline."""
     if not isinstance(attempt, Attempt) or not attempt.claimed:
         return
-    with contextlib.suppress(AwsError, WriteRefused):
-        guarded_write(
-            writes=[
-                Delete(
-                    table=table_name("photos"),
-                    key=attempt.scope.item_key,
-                    condition=Attr("token").eq(attempt.token) & Attr("idem_state").eq(_PENDING),
-                )
-            ],
+    # Not through the write gate: a write refused by a fence must still free its
+    # key, or the retry after the fence would wait out the deadline. Only this
+    # attempt's own pending record can go, which stores nothing a user sees.
+    with contextlib.suppress(AwsError):
+        item_delete(
             region=region,
+            table=table_name("photos"),
+            key=attempt.scope.item_key,
+            condition=Attr("token").eq(attempt.token) & Attr("idem_state").eq(_PENDING),
             action=f"release idempotency key of {attempt.scope.user}",
         )
 

@@ -182,38 +182,63 @@ def test_a_form_sent_twice_or_again_is_stored_once(aws, page_client):
 
 
 @contextmanager
+def before_transaction(nth: int, act: Callable[[], None]) -> Iterator[threading.Event]:
+    """Run `act` as this process sends its `nth` next TransactWriteItems to the primary."""
+    sent: list[int] = []
+    fired = threading.Event()
+
+    def hook(**_: object) -> None:
+        sent.append(1)
+        if len(sent) == nth:
+            fired.set()
+            act()
+
+    events = dynamodb_resource(PRIMARY).meta.client.meta.events
+    events.register("before-send.dynamodb.TransactWriteItems", hook)
+    try:
+        yield fired
+    finally:
+        events.unregister("before-send.dynamodb.TransactWriteItems", hook)
+
+
+@contextmanager
 def frozen_on_commit(emulator, seconds: float, *, nth: int = 1) -> Iterator[threading.Event]:
     """Freeze the region's emulator (SIGSTOP) as this process sends its `nth` next
     transaction, for `seconds`: the request sits unanswered, then is applied."""
     root = psutil.Process(emulator.proc.pid)
     processes = [root, *root.children(recursive=True)]
-    fired = threading.Event()
     thawed = threading.Event()
-    sent = []
 
     def thaw() -> None:
         for process in processes:
             process.resume()
         thawed.set()
 
-    def freeze(**_: object) -> None:
-        sent.append(1)
-        if fired.is_set() or len(sent) < nth:
-            return
-        fired.set()
+    def freeze() -> None:
         for process in processes:
             process.suspend()
         threading.Timer(seconds, thaw).start()
 
-    events = dynamodb_resource(PRIMARY).meta.client.meta.events
-    events.register("before-send.dynamodb.TransactWriteItems", freeze)
     try:
-        yield fired
+        with before_transaction(nth, freeze) as fired:
+            yield fired
     finally:
-        events.unregister("before-send.dynamodb.TransactWriteItems", freeze)
         if fired.is_set():
             thawed.wait(seconds + 5)
         thaw()
+
+
+def test_an_upload_refused_by_a_fence_frees_its_key(aws, api_client):
+    alice = api_client("alice")
+    # The fence lands between the upload's claim of its key and its commit.
+    with before_transaction(2, lambda: move(RoutingState.FENCED, 1)) as fired:
+        fenced = post_photo(alice, "fenced-key")
+    assert fired.is_set()
+    assert fenced.status_code == 503 and fenced.json()["error"] == "fenced"
+    assert stored()["keys"] == [] and stored()["photos"] == []
+    move(RoutingState.ACTIVE, 2)
+    clear_state_cache()
+    assert post_photo(alice, "fenced-key").status_code == 201
 
 
 @pytest.fixture
