@@ -48,6 +48,8 @@ TABLES: tuple[TableSpec, ...] = (
             IndexSpec(name="gallery", hash_key="gallery_pk", range_key="gallery_sk"),
             IndexSpec(name="by_owner", hash_key="owner_pk", range_key="owner_sk"),
         ),
+        # Idempotency key records (photos.idempotency) expire a day after their write.
+        ttl_attribute="expires_at",
     ),
 )
 

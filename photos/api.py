@@ -4,13 +4,14 @@ Input is parsed by the input serializers (also the schema); every refusal
 propagates to `mra_site.api.exception_handler`."""
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import selectors, services
+from . import idempotency, selectors, services
 from .images import declared_length_check
 from .serializers import (
     CommentCreateSerializer,
@@ -29,6 +30,42 @@ from .serializers import (
 
 def _errors(*codes: int) -> dict[int, OpenApiResponse]:
     return {code: OpenApiResponse(ErrorSerializer) for code in codes}
+
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    name=idempotency.HEADER,
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        f"{idempotency.KEY_RULE}, scoped to the user and this endpoint, kept "
+        f"{idempotency.RECORD_LIFETIME_SECONDS // 3600} h. A retry with the same key and the "
+        "same request returns the first 201 and its body and stores nothing new, in either "
+        "region; 422 `idempotency_key_reused` when the request differs; 409 `write_in_flight` "
+        "+ Retry-After while the first attempt runs. Only a 201 is kept: a refused attempt "
+        "leaves the key free."
+    ),
+)
+_KEYED_WRITE_ERRORS = {
+    409: OpenApiResponse(
+        ErrorSerializer, description="`write_in_flight`: the same key's first attempt is running"
+    ),
+    422: OpenApiResponse(
+        ErrorSerializer, description="`idempotency_key_reused`: the key served another request"
+    ),
+    503: OpenApiResponse(
+        ErrorSerializer,
+        description=(
+            "+ Retry-After: `fenced`, `read_only_region` through the front door, "
+            "`region_unavailable`, or `outcome_unknown` (the region did not confirm the write "
+            "in time: retry with the same key to complete it exactly once)"
+        ),
+    ),
+}
+
+
+def _key(request: Request) -> str | None:
+    return idempotency.key_parse(request.headers.get(idempotency.HEADER))
 
 
 class PhotosAPIView(APIView):
@@ -63,16 +100,19 @@ class PhotoListCreateAPI(PhotosAPIView):
 
     @extend_schema(
         operation_id="photos_create",
+        parameters=[IDEMPOTENCY_KEY],
         request={"multipart/form-data": PhotoUploadSerializer},
-        responses={201: PhotoSerializer, **_errors(400, 401, 421, 503)},
+        responses={201: PhotoSerializer, **_errors(400, 401, 421), **_KEYED_WRITE_ERRORS},
     )
     def post(self, request: Request) -> Response:
+        key = _key(request)
         upload = PhotoUploadSerializer.parse(request.data)
         photo = services.photo_create(
             owner=request.user.username,
             title=upload["title"],
             upload=upload["image"],
             size=upload["image"].size,
+            idempotency_key=key,
         )
         return Response(photo_data(photo), status=status.HTTP_201_CREATED)
 
@@ -109,13 +149,20 @@ class CommentListCreateAPI(PhotosAPIView):
 
     @extend_schema(
         operation_id="photos_comments_create",
+        parameters=[IDEMPOTENCY_KEY],
         request=CommentCreateSerializer,
-        responses={201: CommentSerializer, **_errors(400, 401, 404, 421, 503)},
+        responses={
+            201: CommentSerializer,
+            **_errors(400, 401, 404, 421),
+            **_KEYED_WRITE_ERRORS,
+        },
     )
     def post(self, request: Request, photo_id: str) -> Response:
+        key = _key(request)
         comment = services.comment_create(
             photo_id=photo_id,
             author=request.user.username,
             message=CommentCreateSerializer.parse(request.data)["message"],
+            idempotency_key=key,
         )
         return Response(comment_data(comment), status=status.HTTP_201_CREATED)

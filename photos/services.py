@@ -4,6 +4,7 @@ Every metadata write commits through routing.fencing.guarded_write, after an
 early assert_writable() so that a region that may not write does no work.
 """
 
+import dataclasses
 import logging
 import random
 import time
@@ -19,6 +20,16 @@ from mra_site.resources import media_bucket, table_name
 from routing.fencing import WriteRefused, assert_writable, guarded_write
 
 from .errors import InvalidInput, NotOwner, PhotoNotFound
+from .idempotency import (
+    Attempt,
+    Endpoint,
+    OutcomeUnknown,
+    Replay,
+    attempt_release,
+    attempt_start,
+    create_commit,
+    scope_for,
+)
 from .images import image_process, read_limited, too_large
 from .records import (
     COMMENT_PREFIX,
@@ -27,12 +38,14 @@ from .records import (
     Comment,
     PendingPurge,
     Photo,
+    comment_from_item,
     comment_item,
     is_id,
     media_objects,
     media_prefix,
     new_id,
     now_timestamp,
+    photo_from_item,
     photo_item,
     photo_new,
     photo_pk,
@@ -91,54 +104,84 @@ def photo_create(
     upload: BinaryIO,
     size: int | None = None,
     region: str | None = None,
+    idempotency_key: str | None = None,
+    in_flight_wait: float = 0.0,
 ) -> Photo:
     """Validate and store an uploaded image: media first, metadata last.
 
     `size` is the declared size when known, so an oversized file is refused
     before any of it is read. On any failure nothing is visible and the media
-    written so far are removed.
+    written so far are removed. With an `idempotency_key`, a retry of a stored
+    upload returns the stored photo (see photos.idempotency); a retry while the
+    first attempt runs waits up to `in_flight_wait` seconds for its result.
     """
     region = region or settings.MRA_REGION
     assert_writable(region=region)
+    raw_title = title
     title = title_clean(title)
     max_bytes = settings.MRA_PHOTO_MAX_BYTES
     if size is not None and size > max_bytes:
         raise too_large(max_bytes)
     data = read_limited(upload, max_bytes=max_bytes)
     image = image_process(data=data, max_pixels=settings.MRA_PHOTO_MAX_PIXELS)
-    photo_id = new_id()
+    scope = scope_for(
+        key=idempotency_key, user=owner, endpoint=Endpoint.PHOTOS, parts=(raw_title, data)
+    )
+    attempt = attempt_start(scope=scope, region=region, claim=True, wait=in_flight_wait)
+    if isinstance(attempt, Replay):
+        return photo_from_item(attempt.result)
     photo = photo_new(
-        photo_id=photo_id,
+        photo_id=new_id(),
         title=title,
         owner=owner,
         created_at=now_timestamp(),
         image=image,
         region=region,
     )
-    bucket = media_bucket(region)
     attempted: list[str] = []
     try:
         for key, body, content_type in media_objects(photo, image):
             # Listed before the put: a put that timed out may still have stored it.
             attempted.append(key)
             s3.object_put(
-                region=region, bucket=bucket, key=key, body=body, content_type=content_type
+                region=region,
+                bucket=media_bucket(region),
+                key=key,
+                body=body,
+                content_type=content_type,
             )
-        guarded_write(
-            writes=[
-                Put(
-                    table=table_name("photos"),
-                    item={**photo_item(photo), **write_stamp(region)},
-                    condition=Attr("pk").not_exists(),
-                )
-            ],
-            region=region,
-            action=f"create photo {photo_id}",
-        )
+        replay = _photo_commit(photo=photo, attempt=attempt, region=region)
+    except OutcomeUnknown:
+        # The metadata may still land: its media must stay (photos_gc removes
+        # them after its grace period if it never does), and so must the claim.
+        raise
     except Exception:
         media_remove(region=region, keys=attempted)
+        attempt_release(attempt=attempt, region=region)
         raise
+    if replay is not None:
+        # Another attempt with the same key stored the photo meanwhile.
+        media_remove(region=region, keys=attempted)
+        return photo_from_item(replay.result)
     return photo
+
+
+def _photo_commit(*, photo: Photo, attempt: Attempt | None, region: str) -> Replay | None:
+    item = photo_item(photo)
+    return create_commit(
+        writes=[
+            Put(
+                table=table_name("photos"),
+                item={**item, **write_stamp(region)},
+                condition=Attr("pk").not_exists(),
+            )
+        ],
+        own_key={"pk": item["pk"], "sk": item["sk"]},
+        attempt=attempt,
+        result=dataclasses.asdict(photo),
+        region=region,
+        action=f"create photo {photo.id}",
+    )
 
 
 def photo_delete(*, photo_id: str, username: str, region: str | None = None) -> None:
@@ -173,14 +216,30 @@ def photo_delete(*, photo_id: str, username: str, region: str | None = None) -> 
 
 
 def comment_create(
-    *, photo_id: str, author: str, message: str, region: str | None = None
+    *,
+    photo_id: str,
+    author: str,
+    message: str,
+    region: str | None = None,
+    idempotency_key: str | None = None,
 ) -> Comment:
-    """Add a comment and count it on the photo in one transaction."""
+    """Add a comment and count it on the photo in one transaction. With an
+    `idempotency_key`, a retry of a stored comment returns the stored comment."""
     region = region or settings.MRA_REGION
     assert_writable(region=region)
+    raw_message = message
     message = message_clean(message)
     if not is_id(photo_id):
         raise PhotoNotFound(photo_id)
+    scope = scope_for(
+        key=idempotency_key,
+        user=author,
+        endpoint=Endpoint.COMMENTS,
+        parts=(photo_id, raw_message),
+    )
+    attempt = attempt_start(scope=scope, region=region, claim=False)
+    if isinstance(attempt, Replay):
+        return comment_from_item(attempt.result)
     comment = Comment(
         id=new_id(),
         photo_id=photo_id,
@@ -189,6 +248,7 @@ def comment_create(
         created_at=now_timestamp(),
     )
     stamp = write_stamp(region)
+    item = comment_item(comment)
     writes: list[Write] = [
         Update(
             table=table_name("photos"),
@@ -199,22 +259,29 @@ def comment_create(
         ),
         Put(
             table=table_name("photos"),
-            item={**comment_item(comment), **stamp},
+            item={**item, **stamp},
             condition=Attr("pk").not_exists(),
         ),
     ]
-    for attempt in range(_CONFLICT_RETRIES):
+    for attempt_number in range(_CONFLICT_RETRIES):
         try:
-            guarded_write(writes=writes, region=region, action=f"comment on photo {photo_id}")
-            return comment
+            replay = create_commit(
+                writes=writes,
+                own_key={"pk": item["pk"], "sk": item["sk"]},
+                attempt=attempt,
+                result=dataclasses.asdict(comment),
+                region=region,
+                action=f"comment on photo {photo_id}",
+            )
+            return comment if replay is None else comment_from_item(replay.result)
         except ConditionFailed as exc:
             if exc.reasons and exc.reasons[0] == "ConditionalCheckFailed":
                 raise PhotoNotFound(photo_id) from exc
             # Concurrent comments on one photo conflict on its counter; DynamoDB
             # cancels one transaction, which is safe to retry as it committed nothing.
-            if "TransactionConflict" not in exc.reasons or attempt == _CONFLICT_RETRIES - 1:
+            if "TransactionConflict" not in exc.reasons or attempt_number == _CONFLICT_RETRIES - 1:
                 raise
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+            time.sleep(random.uniform(0, 0.02 * 2**attempt_number))
     raise AssertionError("unreachable")
 
 

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from mra_site.middleware import page_render
 from routing.fencing import WriteRefused
 
-from . import selectors, services
+from . import idempotency, selectors, services
 from .errors import ImageRefused, InvalidInput
 from .images import declared_length_check
 from .media import media_url, photo_media_arrived, placeholder_url
@@ -54,6 +54,8 @@ def sign_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     return wrapper
 
 
+PAGE_IN_FLIGHT_WAIT_SECONDS = 10.0
+
 # What a refused form's "continue" link carries to the writable region, by page.
 CARRIED_COMMENT = "comment"
 CARRIED_TITLE = "title"
@@ -80,6 +82,21 @@ def continue_url(refused: WriteRefused, path: str, *, fragment: str = "", **carr
         + (f"?{query}" if query else "")
         + (f"#{fragment}" if fragment else "")
     )
+
+
+def form_key(request: HttpRequest) -> str:
+    """The idempotency key a form carries: the one it was posted with, so that the
+    same form sent again is stored once, or a new one for a new form."""
+    posted = request.POST.get(idempotency.FORM_FIELD, "") if request.method == "POST" else ""
+    try:
+        return idempotency.key_parse(posted) or idempotency.key_new()
+    except InvalidInput:
+        return idempotency.key_new()
+
+
+def posted_key(request: HttpRequest) -> str | None:
+    """The key a form was posted with; None from a page rendered before forms had one."""
+    return idempotency.key_parse(request.POST.get(idempotency.FORM_FIELD) or None)
 
 
 def photo_card(photo: Photo) -> dict[str, Any]:
@@ -165,6 +182,8 @@ def _detail(
             else "",
             "continue_keeps": CARRIED_COMMENT if carried else "",
             "comment_max_length": COMMENT_MAX_LENGTH,
+            "idempotency_field": idempotency.FORM_FIELD,
+            "idempotency_key": form_key(request),
         },
         status=status,
         error=refused,
@@ -188,6 +207,7 @@ def comment_post(request: HttpRequest, photo_id: str) -> HttpResponse:
             photo_id=photo_id,
             author=request.user.username,
             message=form.cleaned_data["message"],
+            idempotency_key=posted_key(request),
         )
     except WriteRefused as exc:
         return _detail(
@@ -240,6 +260,8 @@ def _upload_page(
             "max_megabytes": f"{settings.MRA_PHOTO_MAX_BYTES / (1024 * 1024):g}",
             "max_megapixels": f"{settings.MRA_PHOTO_MAX_PIXELS / 1_000_000:g}",
             "title_max_length": TITLE_MAX_LENGTH,
+            "idempotency_field": idempotency.FORM_FIELD,
+            "idempotency_key": form_key(request),
         },
         status=status,
         error=refused,
@@ -281,6 +303,10 @@ def _upload_checked(request: HttpRequest) -> HttpResponse:
             title=form.cleaned_data["title"],
             upload=image,
             size=image.size,
+            idempotency_key=posted_key(request),
+            # A form sent twice (a double click) answers the second with the
+            # first one's photo rather than "still in progress".
+            in_flight_wait=PAGE_IN_FLIGHT_WAIT_SECONDS,
         )
     except WriteRefused as exc:
         return _upload_page(request, form, refused=exc, status=exc.status)
