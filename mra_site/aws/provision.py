@@ -78,7 +78,7 @@ def ensure_table(*, region: str, spec: TableSpec) -> bool:
     with aws_call(region, f"create table {spec.name}"):
         try:
             ddb.describe_table(TableName=spec.name)
-            return False
+            return _ensure_ttl(ddb, spec)
         except ddb.exceptions.ResourceNotFoundException:
             pass
         attributes = {spec.hash_key}
@@ -115,11 +115,21 @@ def ensure_table(*, region: str, spec: TableSpec) -> bool:
         ddb.get_waiter("table_exists").wait(
             TableName=spec.name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
         )
-        if spec.ttl_attribute:
-            ddb.update_time_to_live(
-                TableName=spec.name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
-            )
+        _ensure_ttl(ddb, spec)
+    return True
+
+
+def _ensure_ttl(ddb: Any, spec: TableSpec) -> bool:
+    """Turn on the spec's time to live, on a table made before it had one too."""
+    if not spec.ttl_attribute:
+        return False
+    current = ddb.describe_time_to_live(TableName=spec.name)["TimeToLiveDescription"]
+    if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        return False
+    ddb.update_time_to_live(
+        TableName=spec.name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+    )
     return True
 
 

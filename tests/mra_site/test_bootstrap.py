@@ -16,9 +16,18 @@ def run_bootstrap(*args) -> str:
     return out.getvalue()
 
 
-def test_bootstrap_creates_configured_resources_in_both_regions(emulators):
+@pytest.fixture
+def wiped(emulators):
+    """Both emulators empty, and wiped again after the test, so that the demo
+    data it bootstraps never becomes the baseline other tests are reset to."""
     for emulator in emulators.values():
         emulator.reset()
+    yield emulators
+    for emulator in emulators.values():
+        emulator.reset()
+
+
+def test_bootstrap_creates_configured_resources_in_both_regions(wiped):
     first = run_bootstrap("--demo")
     assert "created bucket mra-media-us-east-1" in first
     assert "created bucket mra-media-us-west-2" in first
