@@ -16,6 +16,8 @@ class TableSpec:
     range_key: str | None = None
     indexes: tuple["IndexSpec", ...] = field(default=())
     ttl_attribute: str | None = None
+    # Replicated tables need a stream; a region's own counters do not.
+    stream: bool = True
 
     @property
     def name(self) -> str:
@@ -49,6 +51,14 @@ TABLES: tuple[TableSpec, ...] = (
             IndexSpec(name="by_owner", hash_key="owner_pk", range_key="owner_sk"),
         ),
     ),
+)
+
+
+# Tables each region keeps to itself: created in both regions, never replicated.
+REGIONAL_TABLES: tuple[TableSpec, ...] = (
+    # Sign-in failures per username and per client address, one item per
+    # fixed window: pk "<kind>#<value>#<window start>", expiring by TTL.
+    TableSpec(key="throttle", hash_key="pk", ttl_attribute="expires_at", stream=False),
 )
 
 
