@@ -17,7 +17,7 @@ from mra_site.api import InputSerializer
 from mra_site.aws.cognito import Tokens
 from mra_site.middleware import page_render
 
-from . import services
+from . import services, throttle
 from .cookies import (
     ACCESS_COOKIE,
     clear_token_cookies,
@@ -70,7 +70,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     if request.method != "POST" or not form.is_valid():
         return _form_page(request, "accounts/login.html", form, next=next_url)
     try:
-        tokens = services.user_sign_in(**form.cleaned_data)
+        tokens = throttle.throttled_sign_in(request, **form.cleaned_data)
     except services.AccountError as exc:
         if exc.code == "user_not_confirmed":
             messages.info(
@@ -185,7 +185,10 @@ _AUTH_ERROR = inline_serializer(
 
 @extend_schema(
     request=TokenRequestSerializer,
-    responses={200: TokenResponseSerializer, **dict.fromkeys((400, 401, 403, 503), _AUTH_ERROR)},
+    responses={
+        200: TokenResponseSerializer,
+        **dict.fromkeys((400, 401, 403, 429, 503), _AUTH_ERROR),
+    },
     summary="Exchange a username and password, or a refresh token, for Cognito tokens",
 )
 @api_view(["POST"])
@@ -194,9 +197,11 @@ _AUTH_ERROR = inline_serializer(
 def token_api(request: Request) -> Response:
     data = TokenRequestSerializer.parse(request.data)
     if data.get("refresh_token"):
-        tokens = services.user_refresh(refresh_token=data["refresh_token"])
+        tokens = throttle.throttled_refresh(request, refresh_token=data["refresh_token"])
     else:
-        tokens = services.user_sign_in(username=data["username"], password=data["password"])
+        tokens = throttle.throttled_sign_in(
+            request, username=data["username"], password=data["password"]
+        )
     return Response(
         {
             "access_token": tokens.access_token,

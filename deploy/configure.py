@@ -56,6 +56,9 @@ DEFAULTS_KEPT_ON_AWS = {
     "MRA_AWS_LOCAL_SECRET_ACCESS_KEY": "emulated regions only: never read without endpoints",
     "MRA_COGNITO_AUTO_CONFIRM": "off: sign-up waits for the e-mailed code (production refuses on)",
     "MRA_STATE_CACHE_SECONDS": "the same bound on stale routing reads as locally",
+    "MRA_THROTTLE_WINDOW_SECONDS": "the same sign-in throttle as locally, counted per region",
+    "MRA_THROTTLE_USERNAME_FAILURES": "the same sign-in throttle as locally",
+    "MRA_THROTTLE_ADDRESS_FAILURES": "the same sign-in throttle as locally",
     "MRA_READYZ_CACHE_SECONDS": "a few seconds, so health-check floods cannot become throttling",
     "MRA_AWS_CONNECT_TIMEOUT": "the default fails fast on AWS as well",
     "MRA_AWS_READ_TIMEOUT": "the default fails fast on AWS as well",
@@ -174,6 +177,10 @@ def stage_environment(
         "MRA_PHOTO_MAX_BYTES": str(LAMBDA_UPLOAD_MAX_BYTES),
         # The other region's /readyz crosses the internet and may meet a cold start.
         "MRA_HEALTH_TIMEOUT_SECONDS": "3.0",
+        # CloudFront appends the viewer's address to X-Forwarded-For, then API
+        # Gateway the edge's: the client is the second entry from the right
+        # (the entry Zappa also takes for REMOTE_ADDR).
+        "MRA_TRUSTED_PROXY_HOPS": "2",
     }
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from mra_site.aws import provision
 from mra_site.aws.clients import client, endpoint_for
-from mra_site.resources import TABLES, TableSpec, media_bucket
+from mra_site.resources import REGIONAL_TABLES, TABLES, TableSpec, media_bucket
 
 
 def _refuse_real_aws(region: str) -> None:
@@ -110,4 +110,6 @@ def region_data_restore(*, region: str, baseline: Items, fresh_streams: bool = F
         _batch_write(
             region=region, table=spec.name, requests=[{"PutRequest": {"Item": i}} for i in items]
         )
+    for spec in REGIONAL_TABLES:
+        table_empty(region=region, spec=spec)
     users_delete(region=region)

@@ -11,7 +11,7 @@ from mra_site.aws import cognito, dynamodb, provision
 from mra_site.aws.clients import endpoint_for, regions
 from mra_site.aws.errors import AwsError, RegionUnavailable
 from mra_site.polling import poll
-from mra_site.resources import TABLES, media_bucket
+from mra_site.resources import REGIONAL_TABLES, TABLES, media_bucket
 
 
 class BootstrapRefused(Exception):
@@ -44,7 +44,7 @@ def provision_region(*, region: str) -> list[str]:
     bucket = media_bucket(region)
     if provision.ensure_bucket(region=region, bucket=bucket, cors_origins=site_origins()):
         changes.append(f"bucket {bucket}")
-    for spec in TABLES:
+    for spec in (*TABLES, *REGIONAL_TABLES):
         if provision.ensure_table(region=region, spec=spec):
             changes.append(f"table {spec.name}")
     pool_id, client_id, changed = provision.ensure_user_pool(region=region)

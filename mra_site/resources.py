@@ -16,6 +16,8 @@ class TableSpec:
     range_key: str | None = None
     indexes: tuple["IndexSpec", ...] = field(default=())
     ttl_attribute: str | None = None
+    # Replicated tables need a stream; a region's own counters do not.
+    stream: bool = True
 
     @property
     def name(self) -> str:
@@ -51,6 +53,14 @@ TABLES: tuple[TableSpec, ...] = (
         # Idempotency key records (photos.idempotency) expire a day after their write.
         ttl_attribute="expires_at",
     ),
+)
+
+
+# Tables each region keeps to itself: created in both regions, never replicated.
+REGIONAL_TABLES: tuple[TableSpec, ...] = (
+    # Sign-in failures per username and per client address, one item per
+    # fixed window: pk "<kind>#<value>#<window start>", expiring by TTL.
+    TableSpec(key="throttle", hash_key="pk", ttl_attribute="expires_at", stream=False),
 )
 
 

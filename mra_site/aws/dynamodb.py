@@ -36,6 +36,7 @@ __all__ = [
     "Update",
     "Write",
     "item_delete",
+    "item_add",
     "item_get",
     "item_put",
     "region_ping",
@@ -106,6 +107,32 @@ def item_delete(
         kwargs["ConditionExpression"] = condition
     with aws_call(region, action or f"delete {key} from {table}"):
         dynamodb_table(region, table).delete_item(**kwargs)
+
+
+def item_add(
+    *,
+    region: str,
+    table: str,
+    key: Item,
+    add: Mapping[str, int],
+    set: Mapping[str, Any] | None = None,
+    action: str = "",
+) -> Item:
+    """ADD each of `add` to the item at `key` (created when missing), SET each of
+    `set`, atomically; returns the attributes as they are after the update."""
+    update = Update(table=table, key=key, set=dict(set or {}), add=add)
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    expression = _update_expression(update, names, values)
+    with aws_call(region, action or f"update {key} in {table}"):
+        response = dynamodb_table(region, table).update_item(
+            Key=key,
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+    return dict(response.get("Attributes", {}))
 
 
 def items_put_batch(*, region: str, table: str, items: Iterable[Item], action: str = "") -> None:

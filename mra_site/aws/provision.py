@@ -73,7 +73,8 @@ def ensure_bucket(*, region: str, bucket: str, cors_origins: list[str]) -> bool:
 
 
 def ensure_table(*, region: str, spec: TableSpec) -> bool:
-    """Create a PAY_PER_REQUEST table with NEW_AND_OLD_IMAGES streams."""
+    """Create a PAY_PER_REQUEST table, with NEW_AND_OLD_IMAGES streams unless
+    `spec.stream` is off."""
     ddb = client("dynamodb", region)
     with aws_call(region, f"create table {spec.name}"):
         try:
@@ -107,8 +108,12 @@ def ensure_table(*, region: str, spec: TableSpec) -> bool:
                 {"AttributeName": name, "AttributeType": "S"} for name in sorted(attributes)
             ],
             "KeySchema": key_schema,
-            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
         }
+        if spec.stream:
+            kwargs["StreamSpecification"] = {
+                "StreamEnabled": True,
+                "StreamViewType": "NEW_AND_OLD_IMAGES",
+            }
         if indexes:
             kwargs["GlobalSecondaryIndexes"] = indexes
         ddb.create_table(**kwargs)

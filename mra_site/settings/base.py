@@ -88,6 +88,26 @@ MRA_COGNITO_PROVISION_PEER = env.bool("MRA_COGNITO_PROVISION_PEER", default=True
 # AutoVerifiedAttributes): for local stacks only (dev.py), never on AWS.
 MRA_COGNITO_AUTO_CONFIRM = env.bool("MRA_COGNITO_AUTO_CONFIRM", default=False)
 
+# Sign-in and token requests: failed attempts allowed per window, per username
+# and per client address, before the next attempts answer 429 until the window
+# ends. Counted in the serving region's throttle table.
+MRA_THROTTLE_WINDOW_SECONDS = env.int("MRA_THROTTLE_WINDOW_SECONDS", default=60)
+MRA_THROTTLE_USERNAME_FAILURES = env.int("MRA_THROTTLE_USERNAME_FAILURES", default=5)
+MRA_THROTTLE_ADDRESS_FAILURES = env.int("MRA_THROTTLE_ADDRESS_FAILURES", default=20)
+for _name in (
+    "MRA_THROTTLE_WINDOW_SECONDS",
+    "MRA_THROTTLE_USERNAME_FAILURES",
+    "MRA_THROTTLE_ADDRESS_FAILURES",
+):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
+# Proxies in front of the site that append the caller's address to
+# X-Forwarded-For (mra_site/clientaddr.py): 1 locally (the front door), 2 on AWS
+# (CloudFront, then API Gateway), 0 when clients connect to the site directly.
+MRA_TRUSTED_PROXY_HOPS = env.int("MRA_TRUSTED_PROXY_HOPS", default=1)
+if MRA_TRUSTED_PROXY_HOPS < 0:
+    raise ImproperlyConfigured("MRA_TRUSTED_PROXY_HOPS must be 0 or more")
+
 # How long a region may answer writes from a cached state read; the
 # transaction's condition check on the state item is the real guard.
 MRA_STATE_CACHE_SECONDS = env.float("MRA_STATE_CACHE_SECONDS", default=1.0)

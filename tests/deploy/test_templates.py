@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from mra_site.resources import TABLES
+from mra_site.resources import REGIONAL_TABLES, TABLES
 from tests.deploy.templates import DEPLOY, TEMPLATES, load, references, resources_of_type
 
 TEMPLATE_FILES = sorted(TEMPLATES.glob("*.yaml"))
@@ -56,14 +56,16 @@ def _key_schema(schema: list[dict]) -> tuple[str, str | None]:
     return keys["HASH"], keys.get("RANGE")
 
 
-def test_global_tables_match_the_table_catalogue():
-    regional = load("regional.yaml")
-    tables = resources_of_type(regional, "AWS::DynamoDB::GlobalTable")
-    assert not resources_of_type(regional, "AWS::DynamoDB::Table")
+def _tables_by_spec(kind: str, specs) -> list[tuple]:
+    """(spec, template resource) for each spec; the template has no other `kind`."""
+    tables = resources_of_type(load("regional.yaml"), kind)
     by_name = {_sub(t["Properties"]["TableName"]): t for t in tables.values()}
-    assert set(by_name) == {f"${{TablePrefix}}{spec.key}" for spec in TABLES}
-    for spec in TABLES:
-        table = by_name[f"${{TablePrefix}}{spec.key}"]
+    assert set(by_name) == {f"${{TablePrefix}}{spec.key}" for spec in specs}
+    return [(spec, by_name[f"${{TablePrefix}}{spec.key}"]) for spec in specs]
+
+
+def test_global_tables_match_the_table_catalogue():
+    for spec, table in _tables_by_spec("AWS::DynamoDB::GlobalTable", TABLES):
         props = table["Properties"]
         # Created once: the primary region's stack owns both replicas.
         assert table["Condition"] == "IsPrimary"
@@ -88,6 +90,20 @@ def test_global_tables_match_the_table_catalogue():
         }
         ttl = props.get("TimeToLiveSpecification")
         assert (ttl["AttributeName"] if ttl else None) == spec.ttl_attribute
+
+
+def test_regional_tables_are_each_regions_own():
+    """Not replicated: every regional stack creates its own, with TTL, no stream."""
+    for spec, table in _tables_by_spec("AWS::DynamoDB::Table", REGIONAL_TABLES):
+        props = table["Properties"]
+        assert "Condition" not in table
+        assert props["BillingMode"] == "PAY_PER_REQUEST"
+        assert "StreamSpecification" not in props
+        assert _key_schema(props["KeySchema"]) == (spec.hash_key, spec.range_key)
+        assert props["TimeToLiveSpecification"] == {
+            "AttributeName": spec.ttl_attribute,
+            "Enabled": True,
+        }
 
 
 SECRET_KEY_ARN = (
@@ -126,7 +142,7 @@ def test_site_role_reaches_only_its_own_tables_bucket_pool_and_logs():
     ]
     assert all(s["Action"] == "sts:AssumeRole" and "Condition" not in s for s in trust)
     table = "arn:${AWS::Partition}:dynamodb:%s:${AWS::AccountId}:table/${TablePrefix}%s"
-    own_tables = {table % ("${AWS::Region}", s.key) for s in TABLES}
+    own_tables = {table % ("${AWS::Region}", s.key) for s in (*TABLES, *REGIONAL_TABLES)}
     peer_allowed = {
         "dynamodb": {table % ("${Peer}", key) for key in ("state", "audit", "canary", "photos")},
         "s3": {"arn:${AWS::Partition}:s3:::${AppName}-media-${AWS::AccountId}-${Peer}/canary/*"},
@@ -176,7 +192,8 @@ def test_site_role_reaches_only_its_own_tables_bucket_pool_and_logs():
         if isinstance(r, dict) and "Fn::Sub" in r
     }
     assert own_tables <= resources
-    assert {a + "/stream/*" for a in own_tables} <= resources
+    replicated = {table % ("${AWS::Region}", s.key) for s in TABLES}
+    assert {a + "/stream/*" for a in replicated} <= resources
 
 
 def test_media_bucket_replicates_both_ways_within_the_time_bound():
