@@ -94,6 +94,8 @@ _MEANINGS = {
     404: "`not_found`.",
     409: "A conflict with the current state; `detail` says what to do.",
     413: "`too_large`: the body is over the size limit.",
+    414: "The request line (path and query) is over the server's limit (about 4 KB); "
+    "answered by the HTTP server, not as JSON.",
     415: "`unsupported_media_type`: send JSON, multipart or form data.",
     421: "`read_only_region`: the other region takes writes now; retry at `writable_url`.",
     422: "The request is well-formed but cannot be processed as sent.",
@@ -107,6 +109,8 @@ _BODIES: dict[int, type[serializers.Serializer]] = {
     421: WriteRefusedSerializer,
     503: WriteRefusedSerializer,
 }
+# Refused by the HTTP server before the site sees the request.
+_NO_JSON = {414}
 # The statuses answered with Retry-After always (429, 503) or for some codes (409).
 RETRY_AFTER_ALWAYS = (429, 503)
 
@@ -122,7 +126,7 @@ def error_responses(
     described, bodies = described or {}, bodies or {}
     return {
         code: OpenApiResponse(
-            bodies.get(code, _BODIES.get(code, ErrorSerializer)),
+            None if code in _NO_JSON else bodies.get(code, _BODIES.get(code, ErrorSerializer)),
             description=described.get(code, _MEANINGS[code]),
         )
         for code in statuses

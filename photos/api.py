@@ -62,7 +62,7 @@ _WRITE_MEANINGS = {
         "exactly once)"
     ),
 }
-_KEYED_WRITE = (400, 401, 404, 409, 413, 415, 421, 422, 503)
+_KEYED_WRITE = (400, 401, 404, 409, 413, 414, 415, 421, 422, 503)
 _WRITE_HEADERS = [retry_after(*RETRY_AFTER_ALWAYS), retry_after(409, required=False)]
 
 
@@ -91,7 +91,7 @@ class PhotoListCreateAPI(PhotosAPIView):
     @extend_schema(
         operation_id="photos_list",
         parameters=[PhotoPageQuery, retry_after(503)],
-        responses={200: PhotoPageSerializer, **error_responses((400, 401, 503))},
+        responses={200: PhotoPageSerializer, **error_responses((400, 401, 414, 503))},
     )
     def get(self, request: Request) -> Response:
         query = PhotoPageQuery.parse(request.query_params)
@@ -107,7 +107,8 @@ class PhotoListCreateAPI(PhotosAPIView):
         responses={
             201: PhotoSerializer,
             **error_responses(
-                (status for status in _KEYED_WRITE if status != 404), described=_WRITE_MEANINGS
+                (status for status in _KEYED_WRITE if status not in (404, 414)),
+                described=_WRITE_MEANINGS,
             ),
         },
     )
@@ -128,7 +129,7 @@ class PhotoDetailAPI(PhotosAPIView):
     @extend_schema(
         operation_id="photos_retrieve",
         parameters=[PHOTO_ID, retry_after(503)],
-        responses={200: PhotoSerializer, **error_responses((401, 404, 503))},
+        responses={200: PhotoSerializer, **error_responses((401, 404, 414, 503))},
     )
     def get(self, request: Request, photo_id: str) -> Response:
         return Response(photo_data(selectors.photo_get(photo_id=photo_id)))
@@ -138,7 +139,7 @@ class PhotoDetailAPI(PhotosAPIView):
         parameters=[PHOTO_ID, retry_after(503)],
         responses={
             204: None,
-            **error_responses((401, 403, 404, 421, 503), described=_WRITE_MEANINGS),
+            **error_responses((401, 403, 404, 414, 421, 503), described=_WRITE_MEANINGS),
         },
     )
     def delete(self, request: Request, photo_id: str) -> Response:
@@ -150,7 +151,7 @@ class CommentListCreateAPI(PhotosAPIView):
     @extend_schema(
         operation_id="photos_comments_list",
         parameters=[PHOTO_ID, CommentPageQuery, retry_after(503)],
-        responses={200: CommentPageSerializer, **error_responses((400, 401, 404, 503))},
+        responses={200: CommentPageSerializer, **error_responses((400, 401, 404, 414, 503))},
     )
     def get(self, request: Request, photo_id: str) -> Response:
         query = CommentPageQuery.parse(request.query_params)

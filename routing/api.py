@@ -258,7 +258,7 @@ class StateHistoryAPI(APIView):
 
     @extend_schema(
         parameters=[HistoryQuery, retry_after(503)],
-        responses={200: HISTORY, **error_responses((400, 401, 403, 503))},
+        responses={200: HISTORY, **error_responses((400, 401, 403, 414, 503))},
         summary="Routing changes and refused attempts, newest first (operators)",
     )
     def get(self, request: Request) -> Response:
