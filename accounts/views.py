@@ -7,13 +7,19 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mra_site.api import InputSerializer
+from mra_site.api import (
+    RETRY_AFTER_ALWAYS,
+    ErrorSerializer,
+    InputSerializer,
+    error_responses,
+    retry_after,
+)
 from mra_site.aws.cognito import Tokens
 from mra_site.middleware import page_render
 
@@ -178,16 +184,25 @@ class TokenResponseSerializer(serializers.Serializer):
     token_type = serializers.CharField()
 
 
-_AUTH_ERROR = inline_serializer(
-    "AuthError", {"error": serializers.CharField(), "detail": serializers.CharField()}
-)
+_TOKEN_REFUSALS = {
+    401: "`invalid_credentials`: wrong username or password, or a refresh token that is "
+    "invalid or expired",
+    403: "`user_not_confirmed`: confirm the account with the e-mailed code first",
+    429: "`too_many_attempts`: too many failed attempts for this username or from this "
+    "address: wait for Retry-After seconds",
+}
 
 
 @extend_schema(
     request=TokenRequestSerializer,
+    parameters=[retry_after(*RETRY_AFTER_ALWAYS)],
     responses={
         200: TokenResponseSerializer,
-        **dict.fromkeys((400, 401, 403, 429, 503), _AUTH_ERROR),
+        **error_responses(
+            (400, 401, 403, 413, 415, 429, 503),
+            described=_TOKEN_REFUSALS,
+            bodies={503: ErrorSerializer},
+        ),
     },
     summary="Exchange a username and password, or a refresh token, for Cognito tokens",
 )

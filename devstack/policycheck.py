@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 ACCOUNT = "123456789012"
+NO_POOL_CALLED = "no-pool-called"
 PARTITION = "aws"
 
 # Calls the deployed site never makes: local machinery only.
@@ -363,8 +364,9 @@ def local_parameters(region: str, *, pool_ids: dict[str, str]) -> dict[str, str]
         "HostedZoneId": "Z0123456789EXAMPLE",
         "AlarmEmail": "oncall@example.com",
         "EnableReplication": "true",
-        "PeerUserPoolId": pool_ids.get(peer, ""),
-        "UserPoolId": pool_ids.get(region, ""),
+        # A region whose pool no recorded call named has no pool call to judge.
+        "PeerUserPoolId": pool_ids.get(peer, NO_POOL_CALLED),
+        "UserPoolId": pool_ids.get(region, NO_POOL_CALLED),
         "MediaBucketName": settings.MRA_MEDIA_BUCKET.format(region=region),
     }
 

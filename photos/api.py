@@ -4,12 +4,13 @@ Input is parsed by the input serializers (also the schema); every refusal
 propagates to `mra_site.api.exception_handler`."""
 
 from django.conf import settings
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from mra_site.api import RETRY_AFTER_ALWAYS, error_responses, retry_after
 
 from . import idempotency, selectors, services
 from .images import declared_length_check
@@ -18,7 +19,6 @@ from .serializers import (
     CommentPageQuery,
     CommentPageSerializer,
     CommentSerializer,
-    ErrorSerializer,
     PhotoPageQuery,
     PhotoPageSerializer,
     PhotoSerializer,
@@ -27,14 +27,20 @@ from .serializers import (
     photo_data,
 )
 
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer) for code in codes}
-
-
+PHOTO_ID = OpenApiParameter(
+    name="photo_id",
+    type={"type": "string", "pattern": "^[0-9a-f]{32}$"},
+    location=OpenApiParameter.PATH,
+    description="The photo's id (32 hexadecimal digits); any other id answers 404",
+)
 IDEMPOTENCY_KEY = OpenApiParameter(
     name=idempotency.HEADER,
-    type=OpenApiTypes.STR,
+    type={
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.KEY_MAX_LENGTH,
+        "pattern": f"^[!-~]([ -~]{{0,{idempotency.KEY_MAX_LENGTH - 2}}}[!-~])?$",
+    },
     location=OpenApiParameter.HEADER,
     required=False,
     description=(
@@ -43,25 +49,21 @@ IDEMPOTENCY_KEY = OpenApiParameter(
         "same request returns the first 201 and its body and stores nothing new, in either "
         "region; 422 `idempotency_key_reused` when the request differs; 409 `write_in_flight` "
         "+ Retry-After while the first attempt runs. Only a 201 is kept: a refused attempt "
-        "leaves the key free."
+        "leaves the key free. A malformed key answers 400 `invalid_idempotency_key`."
     ),
 )
-_KEYED_WRITE_ERRORS = {
-    409: OpenApiResponse(
-        ErrorSerializer, description="`write_in_flight`: the same key's first attempt is running"
-    ),
-    422: OpenApiResponse(
-        ErrorSerializer, description="`idempotency_key_reused`: the key served another request"
-    ),
-    503: OpenApiResponse(
-        ErrorSerializer,
-        description=(
-            "+ Retry-After: `fenced`, `read_only_region` through the front door, "
-            "`region_unavailable`, or `outcome_unknown` (the region did not confirm the write "
-            "in time: retry with the same key to complete it exactly once)"
-        ),
+_WRITE_MEANINGS = {
+    409: "`write_in_flight` + Retry-After: the same key's first attempt is running",
+    422: "`idempotency_key_reused`: the key served another request",
+    503: (
+        "+ Retry-After: `fenced`, `read_only_region` through the front door, "
+        "`region_unavailable`, `busy` (photos being converted), or `outcome_unknown` (the "
+        "region did not confirm the write in time: retry with the same key to complete it "
+        "exactly once)"
     ),
 }
+_KEYED_WRITE = (400, 401, 404, 409, 413, 414, 415, 421, 422, 503)
+_WRITE_HEADERS = [retry_after(*RETRY_AFTER_ALWAYS), retry_after(409, required=False)]
 
 
 def _key(request: Request) -> str | None:
@@ -88,8 +90,8 @@ class PhotoListCreateAPI(PhotosAPIView):
 
     @extend_schema(
         operation_id="photos_list",
-        parameters=[PhotoPageQuery],
-        responses={200: PhotoPageSerializer, **_errors(400)},
+        parameters=[PhotoPageQuery, retry_after(503)],
+        responses={200: PhotoPageSerializer, **error_responses((400, 401, 414, 503))},
     )
     def get(self, request: Request) -> Response:
         query = PhotoPageQuery.parse(request.query_params)
@@ -100,9 +102,15 @@ class PhotoListCreateAPI(PhotosAPIView):
 
     @extend_schema(
         operation_id="photos_create",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[IDEMPOTENCY_KEY, *_WRITE_HEADERS],
         request={"multipart/form-data": PhotoUploadSerializer},
-        responses={201: PhotoSerializer, **_errors(400, 401, 421), **_KEYED_WRITE_ERRORS},
+        responses={
+            201: PhotoSerializer,
+            **error_responses(
+                (status for status in _KEYED_WRITE if status not in (404, 414)),
+                described=_WRITE_MEANINGS,
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         key = _key(request)
@@ -118,13 +126,21 @@ class PhotoListCreateAPI(PhotosAPIView):
 
 
 class PhotoDetailAPI(PhotosAPIView):
-    @extend_schema(operation_id="photos_retrieve", responses={200: PhotoSerializer, **_errors(404)})
+    @extend_schema(
+        operation_id="photos_retrieve",
+        parameters=[PHOTO_ID, retry_after(503)],
+        responses={200: PhotoSerializer, **error_responses((401, 404, 414, 503))},
+    )
     def get(self, request: Request, photo_id: str) -> Response:
         return Response(photo_data(selectors.photo_get(photo_id=photo_id)))
 
     @extend_schema(
         operation_id="photos_destroy",
-        responses={204: None, **_errors(401, 403, 404, 421, 503)},
+        parameters=[PHOTO_ID, retry_after(503)],
+        responses={
+            204: None,
+            **error_responses((401, 403, 404, 414, 421, 503), described=_WRITE_MEANINGS),
+        },
     )
     def delete(self, request: Request, photo_id: str) -> Response:
         services.photo_delete(photo_id=photo_id, username=request.user.username)
@@ -134,8 +150,8 @@ class PhotoDetailAPI(PhotosAPIView):
 class CommentListCreateAPI(PhotosAPIView):
     @extend_schema(
         operation_id="photos_comments_list",
-        parameters=[CommentPageQuery],
-        responses={200: CommentPageSerializer, **_errors(400, 404)},
+        parameters=[PHOTO_ID, CommentPageQuery, retry_after(503)],
+        responses={200: CommentPageSerializer, **error_responses((400, 401, 404, 414, 503))},
     )
     def get(self, request: Request, photo_id: str) -> Response:
         query = CommentPageQuery.parse(request.query_params)
@@ -149,12 +165,11 @@ class CommentListCreateAPI(PhotosAPIView):
 
     @extend_schema(
         operation_id="photos_comments_create",
-        parameters=[IDEMPOTENCY_KEY],
+        parameters=[PHOTO_ID, IDEMPOTENCY_KEY, *_WRITE_HEADERS],
         request=CommentCreateSerializer,
         responses={
             201: CommentSerializer,
-            **_errors(400, 401, 404, 421),
-            **_KEYED_WRITE_ERRORS,
+            **error_responses(_KEYED_WRITE, described=_WRITE_MEANINGS),
         },
     )
     def post(self, request: Request, photo_id: str) -> Response:

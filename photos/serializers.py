@@ -3,6 +3,7 @@ clients send, the output ones describe answers; both are the OpenAPI schema."""
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -48,16 +49,29 @@ class CommentPageQuery(PhotoPageQuery):
     limit = _limit(MAX_PAGE_SIZE)
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class ImageField(serializers.FileField):
+    """An uploaded file, sent as a multipart part (binary in the schema)."""
+
+
 class PhotoUploadSerializer(InputSerializer):
     """A photo to publish: the image file and its title."""
 
     # Empty files reach the service, which refuses them with its own code.
-    image = serializers.FileField(
+    image = ImageField(
         allow_empty_file=True,
-        help_text="JPEG, PNG or WebP; decided by content",
+        help_text=(
+            "JPEG, PNG or WebP, decided by content; at most "
+            f"{settings.MRA_PHOTO_MAX_BYTES} bytes (413 beyond) and "
+            f"{settings.MRA_PHOTO_MAX_PIXELS} pixels. EXIF is removed."
+        ),
         error_messages={"required": _IMAGE_MISSING, "invalid": _IMAGE_MISSING},
     )
-    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+    title = serializers.CharField(
+        min_length=1,
+        max_length=TITLE_MAX_LENGTH,
+        help_text="Stored NFC-normalised; control and bidi-override characters are refused",
+    )
 
     error_codes = {"image": "missing_image", "title": "invalid_title"}
 
@@ -65,14 +79,13 @@ class PhotoUploadSerializer(InputSerializer):
 class CommentCreateSerializer(InputSerializer):
     """A comment on a photo; the author is the signed-in user."""
 
-    message = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
+    message = serializers.CharField(
+        min_length=1,
+        max_length=COMMENT_MAX_LENGTH,
+        help_text="Stored NFC-normalised; control and bidi-override characters are refused",
+    )
 
     error_codes = {"message": "invalid_message"}
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = serializers.CharField()
-    detail = serializers.CharField()
 
 
 class PhotoSerializer(serializers.Serializer):

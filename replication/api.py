@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsOperator
+from mra_site.api import error_responses, retry_after
 
 from .controls import control_as_dict, replication_controls_get
 from .status import replication_overview_get
@@ -16,7 +17,8 @@ class ReplicationStatusApi(APIView):
     permission_classes = [IsOperator]
 
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[retry_after(503)],
+        responses={200: OpenApiTypes.OBJECT, **error_responses((401, 403, 503))},
         summary="Replication status per direction and dataset, and each region's canary lag "
         "(operators)",
     )

@@ -10,7 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsOperator
-from mra_site.api import InputSerializer
+from mra_site.api import (
+    ErrorSerializer,
+    InputSerializer,
+    error_responses,
+    retry_after,
+)
 from replication.drain import AtRisk
 
 from .selectors import (
@@ -128,10 +133,6 @@ class AuditEventSerializer(serializers.Serializer):
 
 HISTORY = inline_serializer("StateHistory", {"results": AuditEventSerializer(many=True)})
 
-ERROR = inline_serializer(
-    "RoutingError", {"error": serializers.CharField(), "detail": serializers.CharField()}
-)
-
 UNAVAILABLE = inline_serializer(
     "RoutingUnavailable",
     {
@@ -168,7 +169,8 @@ class StateAPI(APIView):
         return super().get_authenticators()
 
     @extend_schema(
-        responses={200: StateSerializer, 503: ERROR},
+        parameters=[retry_after(503)],
+        responses={200: StateSerializer, **error_responses((503,), bodies={503: ErrorSerializer})},
         summary="The routing state, from this region's replica",
     )
     def get(self, request: Request) -> Response:
@@ -203,13 +205,21 @@ class StateAPI(APIView):
 
     @extend_schema(
         request=TransitionSerializer,
+        # A region that did not answer with the state is refused without Retry-After.
+        parameters=[retry_after(503, required=False)],
         responses={
             200: TransitionResultSerializer,
-            400: ERROR,
-            401: ERROR,
-            403: ERROR,
-            409: ERROR,
-            503: UNAVAILABLE,
+            **error_responses(
+                (400, 401, 403, 409, 413, 415, 503),
+                described={
+                    409: "`version_conflict` (expected_version is not the current one), "
+                    "`invalid_transition` or `not_drained`",
+                    503: "`region_unavailable` (a region did not answer with the state) or "
+                    "`outcome_unknown` (+ Retry-After: the write was sent, its outcome not "
+                    "learned; `version` is the version found on re-reading)",
+                },
+                bodies={503: UNAVAILABLE},
+            ),
         },
         summary="Change the routing state (operators)",
     )
@@ -247,8 +257,8 @@ class StateHistoryAPI(APIView):
     permission_classes = [IsOperator]
 
     @extend_schema(
-        parameters=[HistoryQuery],
-        responses={200: HISTORY, 400: ERROR, 401: ERROR, 403: ERROR},
+        parameters=[HistoryQuery, retry_after(503)],
+        responses={200: HISTORY, **error_responses((400, 401, 403, 414, 503))},
         summary="Routing changes and refused attempts, newest first (operators)",
     )
     def get(self, request: Request) -> Response:
