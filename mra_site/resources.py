@@ -39,7 +39,7 @@ TABLES: tuple[TableSpec, ...] = (
     # Photos and their comments in one table:
     #   pk "PHOTO#<id>", sk "META" for the photo, "COMMENT#<created_at>#<id>" for comments;
     #   index gallery: gallery_pk "GALLERY", gallery_sk "<created_at>#<id>" (newest first);
-    #   index by_owner: owner_pk "OWNER#<username>", owner_sk "<created_at>#<id>".
+    #   index by_owner: owner_pk "OWNER#<owner id>", owner_sk "<created_at>#<id>".
     TableSpec(
         key="photos",
         hash_key="pk",
@@ -49,6 +49,9 @@ TABLES: tuple[TableSpec, ...] = (
             IndexSpec(name="by_owner", hash_key="owner_pk", range_key="owner_sk"),
         ),
     ),
+    # The user registry (accounts/registry.py): pk "USER#<stable id>" for a user,
+    # "NAME#<normalised username>" for the claim on a name.
+    TableSpec(key="users", hash_key="pk"),
 )
 
 

@@ -70,6 +70,7 @@ class PhotoListCreateAPI(PhotosAPIView):
         upload = PhotoUploadSerializer.parse(request.data)
         photo = services.photo_create(
             owner=request.user.username,
+            owner_id=request.user.id,
             title=upload["title"],
             upload=upload["image"],
             size=upload["image"].size,
@@ -87,7 +88,7 @@ class PhotoDetailAPI(PhotosAPIView):
         responses={204: None, **_errors(401, 403, 404, 421, 503)},
     )
     def delete(self, request: Request, photo_id: str) -> Response:
-        services.photo_delete(photo_id=photo_id, username=request.user.username)
+        services.photo_delete(photo_id=photo_id, owner_id=request.user.id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -116,6 +117,7 @@ class CommentListCreateAPI(PhotosAPIView):
         comment = services.comment_create(
             photo_id=photo_id,
             author=request.user.username,
+            author_id=request.user.id,
             message=CommentCreateSerializer.parse(request.data)["message"],
         )
         return Response(comment_data(comment), status=status.HTTP_201_CREATED)

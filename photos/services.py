@@ -87,6 +87,7 @@ def message_clean(message: str) -> str:
 def photo_create(
     *,
     owner: str,
+    owner_id: str,
     title: str,
     upload: BinaryIO,
     size: int | None = None,
@@ -111,6 +112,7 @@ def photo_create(
         photo_id=photo_id,
         title=title,
         owner=owner,
+        owner_id=owner_id,
         created_at=now_timestamp(),
         image=image,
         region=region,
@@ -141,12 +143,14 @@ def photo_create(
     return photo
 
 
-def photo_delete(*, photo_id: str, username: str, region: str | None = None) -> None:
+def photo_delete(*, photo_id: str, owner_id: str, region: str | None = None) -> None:
     """Delete a photo (owner only), then its comments and every version of its media."""
     region = region or settings.MRA_REGION
     assert_writable(region=region)
     photo = photo_get(photo_id=photo_id, region=region)
-    if photo.owner.lower() != username.lower():
+    # The registry's stable id, never the username: a name is not an identity
+    # across two regions' user pools.
+    if not owner_id or photo.owner_id != owner_id:
         raise NotOwner()
     # The metadata goes first, so the photo never shows without its bytes; the
     # pending purge is committed with it, so bytes left behind are never forgotten.
@@ -173,7 +177,7 @@ def photo_delete(*, photo_id: str, username: str, region: str | None = None) -> 
 
 
 def comment_create(
-    *, photo_id: str, author: str, message: str, region: str | None = None
+    *, photo_id: str, author: str, author_id: str, message: str, region: str | None = None
 ) -> Comment:
     """Add a comment and count it on the photo in one transaction."""
     region = region or settings.MRA_REGION
@@ -185,6 +189,7 @@ def comment_create(
         id=new_id(),
         photo_id=photo_id,
         author=author,
+        author_id=author_id,
         message=message,
         created_at=now_timestamp(),
     )
