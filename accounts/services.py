@@ -85,7 +85,6 @@ def user_sign_in(*, username: str, password: str) -> Tokens:
     answered = {region: local}
     if done:
         answered[peer] = peer_attempt.result()
-    tokens = {r: t for r, t in answered.items() if isinstance(t, Tokens)}
     tokens = identity.sign_in_registered(
         record=record, username=username, password=password, answered=answered
     )
