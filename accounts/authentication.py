@@ -5,7 +5,8 @@ from rest_framework.request import Request
 
 from mra_site.errors import ApplicationError
 
-from .tokens import InvalidToken, KeysUnavailable, TokenExpired, user_from_claims, verify
+from .identity import user_for_claims
+from .tokens import InvalidToken, KeysUnavailable, TokenExpired, verify
 from .users import CognitoUser
 
 
@@ -47,7 +48,13 @@ class CognitoBearerAuthentication(authentication.BaseAuthentication):
             ) from exc
         except InvalidToken as exc:
             raise exceptions.AuthenticationFailed(f"Invalid token: {exc}.") from exc
-        return user_from_claims(claims), token
+        user = user_for_claims(claims)
+        if user is None:
+            raise exceptions.AuthenticationFailed(
+                "This token's user is not registered on this site: sign in again through "
+                "POST /api/auth/token."
+            )
+        return user, token
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="mra"'

@@ -20,8 +20,9 @@ from .cookies import (
     refresh_tokens_from_cookies,
     set_token_cookies,
 )
-from .tokens import InvalidToken, KeysUnavailable, TokenExpired, user_from_claims, verify
-from .users import AnonymousUser
+from .identity import user_for_claims
+from .tokens import InvalidToken, KeysUnavailable, TokenExpired, verify
+from .users import AnonymousUser, CognitoUser
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class CognitoCookieMiddleware:
         refresh_token = refresh_tokens_from_cookies(request.COOKIES)
         if access:
             try:
-                request.user = user_from_claims(verify(access))
+                request.user = _registered(verify(access))
             except (TokenExpired, KeysUnavailable) as exc:
                 logger.info("refreshing the session: %s", exc)
                 refreshed, clear = self._refresh(request, access, refresh_token)
@@ -53,6 +54,9 @@ class CognitoCookieMiddleware:
             except InvalidToken as exc:
                 logger.info("ignoring token cookie: %s", exc)
                 clear = True
+            except AwsError as exc:
+                # The registry could not be read: signed out for this request only.
+                logger.warning("user registry unavailable: %s", exc)
         elif refresh_token:
             refreshed, clear = self._refresh(request, None, refresh_token)
             ended = clear
@@ -72,11 +76,18 @@ class CognitoCookieMiddleware:
             return None, True
         try:
             tokens = services.tokens_refresh(refresh_token=refresh_token, expired_access=access)
-            request.user = user_from_claims(verify(tokens.access_token))
+            request.user = _registered(verify(tokens.access_token))
         except (AwsError, InvalidToken) as exc:
             logger.info("could not refresh the session: %s", exc)
             return None, True
         return tokens, False
+
+
+def _registered(claims: dict) -> CognitoUser:
+    user = user_for_claims(claims)
+    if user is None:
+        raise InvalidToken("the token's pool and sub are not the ones registered for its user")
+    return user
 
 
 def _sign_in_again(request: HttpRequest) -> bool:

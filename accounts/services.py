@@ -2,17 +2,19 @@
 
 import logging
 import re
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 
 from django.conf import settings
 
 from mra_site.aws import cognito
-from mra_site.aws.clients import other_region
+from mra_site.aws.clients import other_region, regions
 from mra_site.aws.cognito import Tokens
 from mra_site.aws.errors import AuthFailed, AwsError, InvalidRequest, RegionUnavailable
 from mra_site.errors import ApplicationError
 
+from . import gate, identity, registry
 from .tokens import refresh_tokens_join, refresh_tokens_split
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ class AccountError(ApplicationError):
         400: "invalid",
         401: "invalid_credentials",
         403: "user_not_confirmed",
+        409: "username_taken",
         429: "too_many_attempts",
         503: "region_unavailable",
     }
@@ -64,12 +67,17 @@ def user_sign_in(*, username: str, password: str) -> Tokens:
     Both regions' pools are asked at once: the answer's refresh token holds one
     token per pool that answered (`refresh_tokens_join`), so that the session
     can be refreshed in whichever region survives. When the serving region's
-    pool does not answer, the other pool's tokens do.
+    pool does not answer, the other pool's tokens do. Only pools the registry
+    recorded for the user count (`identity.sign_in_registered`), which also
+    claims a user created directly in Cognito and completes a pending pool.
     """
     region = settings.MRA_REGION
     if not username or not password:
         raise AccountError("Enter your username and password.")
     username = username.strip()
+    record = registry.user_find(username=username)
+    if record:
+        username = record.username
     peer = other_region(region)
     peer_attempt = _executor.submit(_sign_in_or_error, peer, username, password)
     local = _sign_in_or_error(region, username, password)
@@ -77,9 +85,14 @@ def user_sign_in(*, username: str, password: str) -> Tokens:
     answered = {region: local}
     if done:
         answered[peer] = peer_attempt.result()
-    tokens = {r: t for r, t in answered.items() if isinstance(t, Tokens)}
-    if isinstance(local, AwsError) and not (isinstance(local, RegionUnavailable) and tokens):
-        raise _sign_in_refused(local, region) from local
+    tokens = identity.sign_in_registered(
+        record=record, username=username, password=password, answered=answered
+    )
+    if not tokens:
+        failure = local if isinstance(local, AwsError) else answered.get(peer)
+        if isinstance(failure, AwsError):
+            raise _sign_in_refused(failure, region) from failure
+        raise AccountError("Incorrect username or password.", status=401)
     for failed_region, error in answered.items():
         if isinstance(error, AwsError) and failed_region != region:
             logger.info("no refresh token from %s at sign-in: %s", failed_region, error)
@@ -119,37 +132,80 @@ class SignUpOutcome:
 
 
 def user_sign_up(*, username: str, email: str, password: str) -> SignUpOutcome:
-    """Create a user in the serving region's pool.
+    """Claim the username in the registry, then create the user in the serving
+    region's pool, and in the other region's once confirmed.
 
-    On AWS the pool e-mails a code and the user stays unconfirmed until
-    user_confirm_sign_up; with MRA_COGNITO_AUTO_CONFIRM (local stacks) the
-    user is confirmed at once and created in the other region's pool too, so
-    that the user can sign in there after a failover."""
+    Sign-up is a write: it happens in the writable region only. The name is
+    claimed (NFKC, case-folded) before any pool is asked, so no variant of a
+    taken name and no second sign-up in the other region can become the same
+    user. On AWS the pool e-mails a code and the user stays unconfirmed until
+    user_confirm_sign_up; with MRA_COGNITO_AUTO_CONFIRM (local stacks) the user
+    is confirmed at once. A pool that cannot be reached stays pending in the
+    registry and is completed at the user's next sign-in."""
     region = settings.MRA_REGION
-    username = username.strip()
     email = email.strip()
-    if not USERNAME_RE.match(username):
-        raise AccountError(
-            "Usernames are 3 to 32 letters, digits, dots, dashes or underscores, "
-            "starting with a letter or digit.",
-            field="username",
-        )
+    username = _username_clean(username)
     if not EMAIL_RE.match(email):
         raise AccountError("Enter a valid e-mail address.", field="email")
     try:
         cognito.validate_password(password)
     except InvalidRequest as exc:
         raise AccountError(str(exc), field="password") from exc
+    if registry.user_find(username=username):
+        raise _taken()
+    gate.assert_writable(region=region)
     try:
-        if cognito.user_exists(region=region, username=username):
-            raise AccountError("That username is taken. Choose another.", field="username")
+        record = registry.user_claim(
+            username=username, created_at=registry.now(), subs={}, pending=tuple(regions())
+        )
+    except registry.NameTaken as exc:
+        raise _taken() from exc
+    try:
+        result = _pool_sign_up(region=region, username=username, email=email, password=password)
+    except BaseException:
+        _release_quietly(record)
+        raise
+    record = registry.user_pool_record(record=record, pool_region=region, sub=result.sub)
+    if result.confirmed:
+        identity.provision_peer(
+            record=record, pool_region=other_region(region), email=email, password=password
+        )
+    return SignUpOutcome(confirmed=result.confirmed, destination=result.destination)
+
+
+def _username_clean(username: str) -> str:
+    if username != username.strip():
+        raise AccountError(
+            "Usernames cannot begin or end with a space. Remove the space and try again.",
+            field="username",
+        )
+    username = unicodedata.normalize("NFKC", username)
+    if not USERNAME_RE.match(username):
+        raise AccountError(
+            "Usernames are 3 to 32 letters, digits, dots, dashes or underscores, "
+            "starting with a letter or digit.",
+            field="username",
+        )
+    return username
+
+
+def _taken() -> AccountError:
+    return AccountError(
+        "That username is taken (in any mix of upper and lower case). Choose another.",
+        field="username",
+        status=409,
+    )
+
+
+def _pool_sign_up(*, region: str, username: str, email: str, password: str) -> cognito.SignUp:
+    try:
         result = cognito.sign_up(region=region, username=username, password=password, email=email)
         if not result.confirmed and settings.MRA_COGNITO_AUTO_CONFIRM:
             cognito.admin_confirm_sign_up(region=region, username=username)
-            result = cognito.SignUp(confirmed=True, destination="")
+            result = replace(result, confirmed=True, destination="")
     except InvalidRequest as exc:
         if exc.aws_code == "UsernameExistsException":
-            raise AccountError("That username is taken. Choose another.", field="username") from exc
+            raise _taken() from exc
         if exc.aws_code == "InvalidPasswordException":
             raise AccountError(
                 "Choose a stronger password: at least 10 characters with upper- and "
@@ -159,9 +215,16 @@ def user_sign_up(*, username: str, email: str, password: str) -> SignUpOutcome:
         raise AccountError(f"Sign-up was refused: {exc}") from exc
     except RegionUnavailable as exc:
         raise _unavailable(region) from exc
-    if result.confirmed:
-        _provision_peer(username=username, email=email, password=password)
-    return SignUpOutcome(confirmed=result.confirmed, destination=result.destination)
+    if not result.sub:
+        result = replace(result, sub=cognito.user_sub(region=region, username=username) or "")
+    return result
+
+
+def _release_quietly(record: registry.UserRecord) -> None:
+    try:
+        registry.user_release(record=record)
+    except AwsError as exc:
+        logger.warning("claim on %r not released: %s", record.normalised, exc)
 
 
 def user_confirm_sign_up(*, username: str, code: str, password: str) -> Tokens:
@@ -199,16 +262,11 @@ def user_resend_code(*, username: str) -> str:
 
 
 def _signed_in_and_provisioned(*, region: str, username: str, password: str) -> Tokens:
-    """Sign in (which checks the password), then create the user in the other
-    region's pool with that password, and sign in once more so that the
-    session holds a refresh token of both pools."""
+    """Sign in (which checks the password, and creates the user in the other
+    region's pool, pending there until now), then once more if that completed
+    a pool, so that the session holds a refresh token of both pools."""
     tokens = user_sign_in(username=username, password=password)
-    try:
-        email = cognito.user_email(region=region, username=username)
-    except AwsError as exc:
-        logger.warning("e-mail of %s not read in %s: %s", username, region, exc)
-        return tokens
-    if _provision_peer(username=username, email=email, password=password):
+    if len(refresh_tokens_split(tokens.refresh_token)) < len(regions()):
         return user_sign_in(username=username, password=password)
     return tokens
 
@@ -249,21 +307,6 @@ def _code_error(exc: AwsError) -> AccountError:
     if exc.aws_code not in _CODE_ERRORS:
         logger.warning("confirmation failed: %s", exc)
     return AccountError(detail, field=field, status=status)
-
-
-def _provision_peer(*, username: str, email: str, password: str) -> bool:
-    """Whether the user now exists in the other region's pool."""
-    if not settings.MRA_COGNITO_PROVISION_PEER:
-        return False
-    peer = other_region(settings.MRA_REGION)
-    try:
-        cognito.admin_ensure_user(region=peer, username=username, password=password, email=email)
-    except AwsError as exc:
-        # The account works here; it reaches the peer pool when replication
-        # is set up on AWS, or the next time the user signs up locally.
-        logger.warning("user %s not provisioned in %s: %s", username, peer, exc)
-        return False
-    return True
 
 
 def tokens_refresh(*, refresh_token: str, expired_access: str | None = None) -> Tokens:

@@ -11,6 +11,7 @@ class CognitoUser:
     sub: str
     groups: tuple[str, ...] = field(default=())
     region: str = ""  # the region whose pool issued the token
+    id: str = ""  # the stable id the user registry gave the user
 
     is_authenticated = True
     is_anonymous = False
@@ -24,7 +25,7 @@ class CognitoUser:
 
     @property
     def pk(self) -> str:
-        return self.sub
+        return self.id or self.sub
 
     def get_username(self) -> str:
         return self.username
@@ -36,6 +37,7 @@ class CognitoUser:
 class AnonymousUser:
     username = ""
     sub = ""
+    id = ""
     groups: tuple[str, ...] = ()
     region = ""
     pk = None

@@ -94,6 +94,7 @@ def _bench_item(n: int) -> dict:
         id=photo_id,
         title=f"Bench photo {n}",
         owner=f"user{n % 50}",
+        owner_id=f"id-user{n % 50}",
         created_at=f"2026-01-01T00:00:00.{n:06d}Z",
         width=1600,
         height=1067,

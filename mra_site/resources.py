@@ -41,7 +41,7 @@ TABLES: tuple[TableSpec, ...] = (
     # Photos and their comments in one table:
     #   pk "PHOTO#<id>", sk "META" for the photo, "COMMENT#<created_at>#<id>" for comments;
     #   index gallery: gallery_pk "GALLERY", gallery_sk "<created_at>#<id>" (newest first);
-    #   index by_owner: owner_pk "OWNER#<username>", owner_sk "<created_at>#<id>".
+    #   index by_owner: owner_pk "OWNER#<owner id>", owner_sk "<created_at>#<id>".
     TableSpec(
         key="photos",
         hash_key="pk",
@@ -53,6 +53,9 @@ TABLES: tuple[TableSpec, ...] = (
         # Idempotency key records (photos.idempotency) expire a day after their write.
         ttl_attribute="expires_at",
     ),
+    # The user registry (accounts/registry.py): pk "USER#<stable id>" for a user,
+    # "NAME#<normalised username>" for the claim on a name.
+    TableSpec(key="users", hash_key="pk"),
 )
 
 

@@ -117,6 +117,7 @@ class PhotoListCreateAPI(PhotosAPIView):
         upload = PhotoUploadSerializer.parse(request.data)
         photo = services.photo_create(
             owner=request.user.username,
+            owner_id=request.user.id,
             title=upload["title"],
             upload=upload["image"],
             size=upload["image"].size,
@@ -143,7 +144,7 @@ class PhotoDetailAPI(PhotosAPIView):
         },
     )
     def delete(self, request: Request, photo_id: str) -> Response:
-        services.photo_delete(photo_id=photo_id, username=request.user.username)
+        services.photo_delete(photo_id=photo_id, owner_id=request.user.id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -177,6 +178,7 @@ class CommentListCreateAPI(PhotosAPIView):
         comment = services.comment_create(
             photo_id=photo_id,
             author=request.user.username,
+            author_id=request.user.id,
             message=CommentCreateSerializer.parse(request.data)["message"],
             idempotency_key=key,
         )

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 
+from accounts.bootstrap import demo_owner_id
 from mra_site.aws import s3
 from mra_site.aws.dynamodb import Attr, item_get, item_put, write_stamp
 from mra_site.aws.errors import ConditionFailed
@@ -22,6 +23,7 @@ def seed_demo_photos(*, region: str, demo: bool) -> list[str]:
     table = table_name("photos")
     bucket = media_bucket(region)
     seeded = 0
+    owner_id = demo_owner_id(region=region)
     for index, title in enumerate(DEMO_TITLES):
         photo_id = demo_photo_id(index)
         photo_key = {"pk": photo_pk(photo_id), "sk": META}
@@ -34,6 +36,7 @@ def seed_demo_photos(*, region: str, demo: bool) -> list[str]:
             photo_id=photo_id,
             title=title,
             owner=settings.MRA_DEMO_USERNAME,
+            owner_id=owner_id,
             created_at=DEMO_CREATED_AT.format(minute=index),
             image=image,
             region=region,

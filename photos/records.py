@@ -3,7 +3,7 @@
 One table, designed for the queries the site makes (see the `photos` TableSpec):
   photo    pk "PHOTO#<id>"  sk "META"
            gallery_pk "GALLERY"           gallery_sk "<created_at>#<id>"  (all photos by time)
-           owner_pk "OWNER#<username>"    owner_sk "<created_at>#<id>"    (one user's photos)
+           owner_pk "OWNER#<owner_id>"    owner_sk "<created_at>#<id>"    (one user's photos)
   comment  pk "PHOTO#<id>"  sk "COMMENT#<created_at>#<comment id>"         (a photo's comments)
   purge    pk "PHOTO#<id>"  sk "PURGE"  (a deleted photo whose media may remain)
            gallery_pk "PURGE"             gallery_sk "<deleted_at>#<id>"  (every pending purge)
@@ -44,7 +44,7 @@ class _Created:
 class Photo(_Created):
     id: str
     title: str
-    owner: str
+    owner: str  # the username, shown
     created_at: str
     width: int
     height: int
@@ -53,6 +53,7 @@ class Photo(_Created):
     thumbnail_key: str
     comment_count: int
     media_region: str
+    owner_id: str  # the user registry's stable id: ownership
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Comment:
     author: str
     message: str
     created_at: str
+    author_id: str
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,8 @@ def photo_pk(photo_id: str) -> str:
     return f"PHOTO#{photo_id}"
 
 
-def owner_pk(username: str) -> str:
-    return f"OWNER#{username.lower()}"
+def owner_pk(owner_id: str) -> str:
+    return f"OWNER#{owner_id}"
 
 
 def media_prefix(photo_id: str) -> str:
@@ -117,7 +119,14 @@ def media_keys(photo_id: str, extension: str) -> tuple[str, str]:
 
 
 def photo_new(
-    *, photo_id: str, title: str, owner: str, created_at: str, image: "ProcessedImage", region: str
+    *,
+    photo_id: str,
+    title: str,
+    owner: str,
+    owner_id: str,
+    created_at: str,
+    image: "ProcessedImage",
+    region: str,
 ) -> Photo:
     """A photo about to be stored in `region`, with keys derived from its id."""
     original_key, thumbnail_key = media_keys(photo_id, image.extension)
@@ -133,6 +142,7 @@ def photo_new(
         thumbnail_key=thumbnail_key,
         comment_count=0,
         media_region=region,
+        owner_id=owner_id,
     )
 
 
@@ -151,7 +161,7 @@ def photo_item(photo: Photo) -> dict[str, Any]:
         "sk": META,
         "gallery_pk": GALLERY,
         "gallery_sk": order,
-        "owner_pk": owner_pk(photo.owner),
+        "owner_pk": owner_pk(photo.owner_id),
         "owner_sk": order,
         **dataclasses.asdict(photo),
     }
@@ -189,7 +199,12 @@ def comment_from_item(item: dict[str, Any]) -> Comment:
 
 
 # Attributes that items written before they existed lack.
-_ITEM_DEFAULTS: dict[str, Any] = {"comment_count": 0, "media_region": ""}
+_ITEM_DEFAULTS: dict[str, Any] = {
+    "comment_count": 0,
+    "media_region": "",
+    "owner_id": "",
+    "author_id": "",
+}
 R = TypeVar("R", Photo, Comment)
 
 

@@ -91,7 +91,8 @@ class CommentCreateSerializer(InputSerializer):
 class PhotoSerializer(serializers.Serializer):
     id = serializers.CharField()
     title = serializers.CharField()
-    owner = serializers.CharField()
+    owner = serializers.CharField(help_text="The owner's username")
+    owner_id = serializers.CharField(help_text="The owner's stable id (the user registry's)")
     created_at = serializers.CharField(help_text="UTC, ISO 8601 with microseconds")
     width = serializers.IntegerField()
     height = serializers.IntegerField()
@@ -119,7 +120,8 @@ class PhotoPageSerializer(serializers.Serializer):
 class CommentSerializer(serializers.Serializer):
     id = serializers.CharField()
     photo_id = serializers.CharField()
-    author = serializers.CharField()
+    author = serializers.CharField(help_text="The author's username")
+    author_id = serializers.CharField(help_text="The author's stable id (the user registry's)")
     message = serializers.CharField()
     created_at = serializers.CharField(help_text="UTC, ISO 8601 with microseconds")
 

@@ -100,6 +100,7 @@ def message_clean(message: str) -> str:
 def photo_create(
     *,
     owner: str,
+    owner_id: str,
     title: str,
     upload: BinaryIO,
     size: int | None = None,
@@ -125,7 +126,7 @@ def photo_create(
     data = read_limited(upload, max_bytes=max_bytes)
     image = image_process(data=data, max_pixels=settings.MRA_PHOTO_MAX_PIXELS)
     scope = scope_for(
-        key=idempotency_key, user=owner, endpoint=Endpoint.PHOTOS, parts=(raw_title, data)
+        key=idempotency_key, user=owner_id, endpoint=Endpoint.PHOTOS, parts=(raw_title, data)
     )
     attempt = attempt_start(scope=scope, region=region, claim=True, wait=in_flight_wait)
     if isinstance(attempt, Replay):
@@ -134,6 +135,7 @@ def photo_create(
         photo_id=new_id(),
         title=title,
         owner=owner,
+        owner_id=owner_id,
         created_at=now_timestamp(),
         image=image,
         region=region,
@@ -184,12 +186,14 @@ def _photo_commit(*, photo: Photo, attempt: Attempt | None, region: str) -> Repl
     )
 
 
-def photo_delete(*, photo_id: str, username: str, region: str | None = None) -> None:
+def photo_delete(*, photo_id: str, owner_id: str, region: str | None = None) -> None:
     """Delete a photo (owner only), then its comments and every version of its media."""
     region = region or settings.MRA_REGION
     assert_writable(region=region)
     photo = photo_get(photo_id=photo_id, region=region)
-    if photo.owner.lower() != username.lower():
+    # The registry's stable id, never the username: a name is not an identity
+    # across two regions' user pools.
+    if not owner_id or photo.owner_id != owner_id:
         raise NotOwner()
     # The metadata goes first, so the photo never shows without its bytes; the
     # pending purge is committed with it, so bytes left behind are never forgotten.
@@ -219,6 +223,7 @@ def comment_create(
     *,
     photo_id: str,
     author: str,
+    author_id: str,
     message: str,
     region: str | None = None,
     idempotency_key: str | None = None,
@@ -233,7 +238,7 @@ def comment_create(
         raise PhotoNotFound(photo_id)
     scope = scope_for(
         key=idempotency_key,
-        user=author,
+        user=author_id,
         endpoint=Endpoint.COMMENTS,
         parts=(photo_id, raw_message),
     )
@@ -244,6 +249,7 @@ def comment_create(
         id=new_id(),
         photo_id=photo_id,
         author=author,
+        author_id=author_id,
         message=message,
         created_at=now_timestamp(),
     )

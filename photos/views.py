@@ -139,7 +139,7 @@ def gallery(request: HttpRequest) -> HttpResponse:
 @require_GET
 @sign_in_required
 def my_photos(request: HttpRequest) -> HttpResponse:
-    return _photo_grid(request, template="photos/my_photos.html", owner=request.user.username)
+    return _photo_grid(request, template="photos/my_photos.html", owner=request.user.id)
 
 
 def _detail(
@@ -172,8 +172,7 @@ def _detail(
             "later_comments": comments.next_cursor,
             "earlier_comments_hidden": bool(request.GET.get("comments")),
             "form": form or CommentForm(),
-            "is_owner": request.user.is_authenticated
-            and request.user.username.lower() == photo.owner.lower(),
+            "is_owner": request.user.is_authenticated and request.user.id == photo.owner_id,
             "refused": refused,
             "continue_url": continue_url(
                 refused, detail_path, fragment="comments" if carried else "", comment=carried
@@ -206,6 +205,7 @@ def comment_post(request: HttpRequest, photo_id: str) -> HttpResponse:
         services.comment_create(
             photo_id=photo_id,
             author=request.user.username,
+            author_id=request.user.id,
             message=form.cleaned_data["message"],
             idempotency_key=posted_key(request),
         )
@@ -228,7 +228,7 @@ def comment_post(request: HttpRequest, photo_id: str) -> HttpResponse:
 @sign_in_required
 def photo_delete(request: HttpRequest, photo_id: str) -> HttpResponse:
     try:
-        services.photo_delete(photo_id=photo_id, username=request.user.username)
+        services.photo_delete(photo_id=photo_id, owner_id=request.user.id)
     except WriteRefused as exc:
         return _detail(request, photo_id, refused=exc, status=exc.status)
     messages.success(request, "The photo and its comments were deleted.")
@@ -300,6 +300,7 @@ def _upload_checked(request: HttpRequest) -> HttpResponse:
     try:
         photo = services.photo_create(
             owner=request.user.username,
+            owner_id=request.user.id,
             title=form.cleaned_data["title"],
             upload=image,
             size=image.size,

@@ -58,6 +58,7 @@ def log_dir(tmp_path_factory) -> Path:
 
 def _clear_caches() -> None:
     """Forget what was read from the regions (not the clients: endpoints stay)."""
+    from accounts.registry import lookup_cache
     from accounts.tokens import jwks_cache
     from routing.selectors import clear_state_cache
 
@@ -65,6 +66,7 @@ def _clear_caches() -> None:
     clear_pool_cache()
     clear_state_cache()
     jwks_cache.clear()
+    lookup_cache.clear()
 
 
 @pytest.fixture(scope="session")
@@ -223,9 +225,41 @@ def make_user(aws):
                 email=f"{username}@example.com",
                 groups=groups,
             )
+        registered_user(username)
         return username, password
 
     return make
+
+
+def registered_user(username: str, subs: dict[str, str] | None = None):
+    """The user's record in both regions' registries (as the identity migration
+    writes it in the writable region and replication copies it), with the subs
+    of both pools unless given."""
+    from accounts import registry
+    from mra_site.aws import cognito
+    from mra_site.aws.dynamodb import items_put_batch
+    from mra_site.resources import table_name
+
+    if subs is None:
+        found = {r: cognito.user_sub(region=r, username=username) for r in (PRIMARY, SECONDARY)}
+        subs = {r: sub for r, sub in found.items() if sub}
+    current = registry.user_by_name(username=username, region=PRIMARY, consistent=True)
+    record = registry.UserRecord(
+        id=current.id if current else f"id-{registry.username_normalise(username)}",
+        username=username,
+        normalised=registry.username_normalise(username),
+        created_at=registry.now(),
+        subs=subs,
+    )
+    for region in (PRIMARY, SECONDARY):
+        items_put_batch(
+            region=region,
+            table=table_name("users"),
+            items=registry.record_items(record, region=region),
+            action=f"register {username}",
+        )
+    registry.lookup_cache.clear()
+    return record
 
 
 @pytest.fixture(scope="session")

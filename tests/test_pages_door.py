@@ -40,7 +40,9 @@ def test_a_failover_leaves_the_open_pages_and_what_was_typed_in_place(
     aws, make_user, sites, door, browser, tmp_path
 ):
     make_user("alice", PASSWORD)
-    photo = services.photo_create(owner="bob", title="Pier", upload=upload_file(image_bytes()))
+    photo = services.photo_create(
+        owner="bob", owner_id="id-bob", title="Pier", upload=upload_file(image_bytes())
+    )
     # The photo as replication would have carried it to the secondary.
     dynamodb_table(SECONDARY, f"{settings.MRA_TABLE_PREFIX}photos").put_item(Item=photo_item(photo))
     photo_file = tmp_path / "pier.png"

@@ -166,6 +166,8 @@ class SignUp:
     confirmed: bool
     # Where Cognito sent the confirmation code, masked ("c***@e***"); "" if none.
     destination: str
+    # The user's id in this pool.
+    sub: str = ""
 
 
 def sign_up(*, region: str, username: str, password: str, email: str) -> SignUp:
@@ -184,6 +186,7 @@ def sign_up(*, region: str, username: str, password: str, email: str) -> SignUp:
     return SignUp(
         confirmed=result["UserConfirmed"],
         destination=result.get("CodeDeliveryDetails", {}).get("Destination", ""),
+        sub=result.get("UserSub", ""),
     )
 
 
@@ -219,6 +222,49 @@ def user_email(*, region: str, username: str) -> str:
             UserPoolId=pool_config(region).pool_id, Username=username
         )["UserAttributes"]
     return next((a["Value"] for a in attributes if a["Name"] == "email"), "")
+
+
+def user_sub(*, region: str, username: str) -> str | None:
+    """The user's `sub` in the region's pool, None when the pool has no such user."""
+    config = pool_config(region)
+    try:
+        with aws_call(region, "get user"):
+            attributes = client("cognito-idp", region).admin_get_user(
+                UserPoolId=config.pool_id, Username=username
+            )["UserAttributes"]
+    except (ResourceMissing, AuthFailed):
+        return None
+    return next((a["Value"] for a in attributes if a["Name"] == "sub"), None)
+
+
+@dataclass(frozen=True)
+class PoolUser:
+    username: str
+    sub: str
+    created: str  # ISO 8601, for ordering
+
+
+def users_list(*, region: str) -> list[PoolUser]:
+    """Every user of the region's pool, oldest first."""
+    config = pool_config(region)
+    found = []
+    with aws_call(region, "list users"):
+        for page in (
+            client("cognito-idp", region)
+            .get_paginator("list_users")
+            .paginate(UserPoolId=config.pool_id, PaginationConfig={"PageSize": 60})
+        ):
+            for user in page.get("Users", []):
+                attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
+                created = user.get("UserCreateDate")
+                found.append(
+                    PoolUser(
+                        username=user["Username"],
+                        sub=attributes.get("sub", ""),
+                        created=created.isoformat() if created else "",
+                    )
+                )
+    return sorted(found, key=lambda u: (u.created, u.username))
 
 
 def user_exists(*, region: str, username: str) -> bool:

@@ -152,8 +152,13 @@ MRA_BOOTSTRAP_STEPS: list[str] = [
     "routing.bootstrap.seed_state",
     # Before any object is written, so that every object's event reaches the replicator.
     "replication.bootstrap.media_events",
+    # Before the demo photos, which the demo user owns by stable id.
+    "accounts.bootstrap.register_demo_users",
     "photos.bootstrap.seed_demo_photos",
 ]
+
+# The write gate sign-up passes: accounts sits below routing and gets it from here.
+MRA_ACCOUNTS_WRITE_GATE = "routing.fencing"
 
 MRA_DEMO_USERNAME = env.str("MRA_DEMO_USERNAME", default="demo")
 MRA_DEMO_PASSWORD = env.str("MRA_DEMO_PASSWORD", default="Demo-pass-123")

@@ -12,7 +12,7 @@ from jose import jwk
 from accounts.cookies import ACCESS_COOKIE, REFRESH_COOKIE
 from accounts.tokens import InvalidToken, verify
 from tests.accounts.conftest import PRIMARY_KEYS
-from tests.conftest import PRIMARY
+from tests.conftest import PRIMARY, registered_user
 from tests.tokens import EMULATOR_KID, EMULATOR_PRIVATE_JWK, claims_for, sign
 
 RS256 = {"alg": "RS256", "kid": EMULATOR_KID}
@@ -109,9 +109,12 @@ def _cleared(response, name: str) -> bool:
     return cookie is not None and cookie.value == "" and cookie["max-age"] == 0
 
 
-def test_a_wellformed_cookie_signs_the_page_in(offline_pools, client):
-    """The counterpart of the next test: the same page with a valid token names its user."""
-    client.cookies[ACCESS_COOKIE] = sign(claims_for(PRIMARY))
+def test_a_wellformed_cookie_signs_the_page_in(aws, offline_pools, client):
+    """The counterpart of the next test: the same page with a valid token of a
+    registered user names its user."""
+    claims = claims_for(PRIMARY)
+    registered_user("mallory", subs={PRIMARY: claims["sub"]})
+    client.cookies[ACCESS_COOKIE] = sign(claims)
     assert "mallory" in client.get("/accounts/login/").content.decode()
 
 

@@ -20,7 +20,7 @@ from mra_site.aws import cognito
 from mra_site.aws.cognito import Tokens
 from mra_site.aws.errors import AuthFailed, RegionUnavailable
 from tests.accounts.conftest import PRIMARY_KEYS
-from tests.conftest import PRIMARY, SECONDARY
+from tests.conftest import PRIMARY, SECONDARY, registered_user
 from tests.tokens import claims_for, sign
 
 BOTH = refresh_tokens_join({PRIMARY: "east-refresh", SECONDARY: "west-refresh"})
@@ -98,7 +98,11 @@ def test_an_api_clients_bare_refresh_token_is_tried_in_each_pool(
     assert down.status_code == 503 and down.json()["error"] == "region_unavailable"
 
 
-def test_sign_in_keeps_the_refresh_token_of_each_pool_that_answered(offline_pools, monkeypatch):
+def test_sign_in_keeps_the_refresh_token_of_each_pool_that_answered(
+    aws, offline_pools, monkeypatch
+):
+    registered_user("olive", subs={PRIMARY: claims_for(PRIMARY)["sub"]})
+
     def sign_in(*, region: str, username: str, password: str) -> Tokens:
         if region == SECONDARY:
             raise RegionUnavailable("sign in: region us-west-2 did not answer", region=region)
@@ -118,9 +122,11 @@ def _browser(access: str) -> Client:
 
 
 @pytest.mark.parametrize("keys_held", [True, False], ids=["expired", "keys-never-fetched"])
-def test_a_page_refreshes_in_the_surviving_pool(offline_pools, region, monkeypatch, keys_held):
+def test_a_page_refreshes_in_the_surviving_pool(aws, offline_pools, region, monkeypatch, keys_held):
     """An expired token of the down region's pool, or one whose keys this process
     never got before the region went down, is replaced from the serving region's pool."""
+    sub = claims_for(PRIMARY)["sub"]
+    registered_user("olive", subs={PRIMARY: sub, SECONDARY: sub})
     region(SECONDARY)
     Pools(monkeypatch, down=(PRIMARY,))
     if not keys_held:

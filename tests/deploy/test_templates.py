@@ -144,7 +144,9 @@ def test_site_role_reaches_only_its_own_tables_bucket_pool_and_logs():
     table = "arn:${AWS::Partition}:dynamodb:%s:${AWS::AccountId}:table/${TablePrefix}%s"
     own_tables = {table % ("${AWS::Region}", s.key) for s in (*TABLES, *REGIONAL_TABLES)}
     peer_allowed = {
-        "dynamodb": {table % ("${Peer}", key) for key in ("state", "audit", "canary", "photos")},
+        "dynamodb": {
+            table % ("${Peer}", key) for key in ("state", "audit", "canary", "photos", "users")
+        },
         "s3": {"arn:${AWS::Partition}:s3:::${AppName}-media-${AWS::AccountId}-${Peer}/canary/*"},
         "cognito-idp": {
             "arn:${AWS::Partition}:cognito-idp:${Peer}:${AWS::AccountId}:userpool/${PeerUserPoolId}"

@@ -17,6 +17,7 @@ def seed_photos(count: int, owners: tuple[str, ...] = ("alice",)) -> list[str]:
     for n in range(count):
         photo = services.photo_create(
             owner=owners[n % len(owners)],
+            owner_id=f"id-{owners[n % len(owners)]}",
             title=f"photo {n}",
             upload=upload_file(image_bytes("PNG", size=(8, 8), color=(n % 256, 0, 0))),
         )
@@ -105,7 +106,9 @@ def test_comments_count_exactly_under_concurrency_and_take_the_author_from_the_t
 
     def comment(n: int) -> None:
         try:
-            services.comment_create(photo_id=photo_id, author="carol", message=f"comment {n}")
+            services.comment_create(
+                photo_id=photo_id, author="carol", author_id="id-carol", message=f"comment {n}"
+            )
         except Exception as exc:  # collected, so the test reports it
             errors.append(exc)
 

@@ -65,7 +65,9 @@ def test_without_javascript_a_refused_comment_continues_in_the_writable_region(
     from tests.photos.conftest import upload_file
 
     make_user("alice", "Correct-horse-1")
-    photo = services.photo_create(owner="bob", title="Quay", upload=upload_file(image_bytes()))
+    photo = services.photo_create(
+        owner="bob", owner_id="id-bob", title="Quay", upload=upload_file(image_bytes())
+    )
     dynamodb_table(SECONDARY, f"{settings.MRA_TABLE_PREFIX}photos").put_item(Item=photo_item(photo))
     primary, secondary = sites[PRIMARY].url, sites[SECONDARY].url
     context = browser.new_context(java_script_enabled=False)

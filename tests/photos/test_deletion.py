@@ -30,7 +30,9 @@ def _versions(photo_id: str) -> tuple[list[str], list[str]]:
 
 
 def test_a_delete_removes_every_version_and_photos_gc_the_markers_left(aws):
-    photo = services.photo_create(owner="alice", title="t", upload=upload_file(image_bytes()))
+    photo = services.photo_create(
+        owner="alice", owner_id="id-alice", title="t", upload=upload_file(image_bytes())
+    )
     # An older version of the original and another object of the photo.
     extra = f"{media_prefix(photo.id)}edited.jpg"
     for key in (photo.original_key, extra):
@@ -39,7 +41,7 @@ def test_a_delete_removes_every_version_and_photos_gc_the_markers_left(aws):
         )
     assert len(_versions(photo.id)[0]) == 4
 
-    services.photo_delete(photo_id=photo.id, username="ALICE")
+    services.photo_delete(photo_id=photo.id, owner_id="id-alice")
 
     with pytest.raises(PhotoNotFound):
         photo_get(photo_id=photo.id)
@@ -76,7 +78,9 @@ def locking_bucket(aws, settings):
 
 
 def test_a_refused_media_delete_stays_pending_until_photos_gc_completes_it(locking_bucket):
-    photo = services.photo_create(owner="alice", title="t", upload=upload_file(image_bytes()))
+    photo = services.photo_create(
+        owner="alice", owner_id="id-alice", title="t", upload=upload_file(image_bytes())
+    )
     held = s3.object_head(region=PRIMARY, bucket=locking_bucket, key=photo.original_key)
     assert held is not None
 
@@ -89,7 +93,7 @@ def test_a_refused_media_delete_stays_pending_until_photos_gc_completes_it(locki
         )
 
     hold("ON")
-    services.photo_delete(photo_id=photo.id, username="alice")  # the photo is gone all the same
+    services.photo_delete(photo_id=photo.id, owner_id="id-alice")  # the photo is gone all the same
     with pytest.raises(PhotoNotFound):
         photo_get(photo_id=photo.id)
     assert [p.photo_id for p in purges_pending(region=PRIMARY)] == [photo.id]

@@ -70,7 +70,7 @@ def test_uploads_need_a_file_and_a_title_within_the_limit():
 
 def signed_in_post(path: str, data: dict):
     request = RequestFactory().post(path, data)
-    request.user = CognitoUser(username="alice", sub="alice-sub")
+    request.user = CognitoUser(username="alice", sub="alice-sub", id="id-alice")
     request._dont_enforce_csrf_checks = True
     return request
 

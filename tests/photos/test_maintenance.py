@@ -13,7 +13,9 @@ from tests.photos.conftest import image_bytes, stored_keys, upload_file
 
 
 def test_photos_gc_removes_only_old_media_without_metadata(aws):
-    kept = services.photo_create(owner="alice", title="kept", upload=upload_file(image_bytes()))
+    kept = services.photo_create(
+        owner="alice", owner_id="id-alice", title="kept", upload=upload_file(image_bytes())
+    )
     orphan = "photos/" + "a" * 32
     for key in (f"{orphan}/original.jpg", f"{orphan}/thumb.webp"):
         s3.object_put(

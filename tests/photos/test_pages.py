@@ -20,9 +20,11 @@ HOSTILE_COMMENT = '<img src=x onerror="alert(1)">'
 
 def test_hostile_title_and_comment_are_shown_as_text_everywhere(aws, page_client):
     photo = services.photo_create(
-        owner="alice", title=HOSTILE_TITLE, upload=upload_file(image_bytes())
+        owner="alice", owner_id="id-alice", title=HOSTILE_TITLE, upload=upload_file(image_bytes())
     )
-    services.comment_create(photo_id=photo.id, author="bob", message=HOSTILE_COMMENT)
+    services.comment_create(
+        photo_id=photo.id, author="bob", author_id="id-bob", message=HOSTILE_COMMENT
+    )
     browser = page_client("alice")
     for path in ("/", "/me/", f"/photos/{photo.id}/"):
         html = browser.get(path).content.decode()
@@ -119,7 +121,9 @@ def test_signed_out_visitors_get_the_explanation_and_are_sent_to_sign_in(aws, se
 
 
 def test_a_comment_over_the_limit_is_refused_by_the_api_and_the_page(aws, api_client, page_client):
-    photo = services.photo_create(owner="alice", title="Long", upload=upload_file(image_bytes()))
+    photo = services.photo_create(
+        owner="alice", owner_id="id-alice", title="Long", upload=upload_file(image_bytes())
+    )
     too_long = "x" * (COMMENT_MAX_LENGTH + 1)
     api = api_client("bob").post(
         f"/api/photos/{photo.id}/comments", {"message": too_long}, content_type="application/json"
@@ -145,7 +149,7 @@ def test_a_comment_over_the_limit_is_refused_by_the_api_and_the_page(aws, api_cl
 
 def test_metadata_that_arrived_before_its_media_shows_a_placeholder(aws, page_client, region):
     photo = services.photo_create(
-        owner="alice", title="In transit", upload=upload_file(image_bytes())
+        owner="alice", owner_id="id-alice", title="In transit", upload=upload_file(image_bytes())
     )
     # On AWS the table and the bucket replicate separately: copy only the metadata.
     dynamodb_table(SECONDARY, f"{settings.MRA_TABLE_PREFIX}photos").put_item(Item=photo_item(photo))
@@ -159,7 +163,9 @@ def test_metadata_that_arrived_before_its_media_shows_a_placeholder(aws, page_cl
 
 
 def _photo_in_both_regions(title: str = "Harbour"):
-    photo = services.photo_create(owner="alice", title=title, upload=upload_file(image_bytes()))
+    photo = services.photo_create(
+        owner="alice", owner_id="id-alice", title=title, upload=upload_file(image_bytes())
+    )
     dynamodb_table(SECONDARY, f"{settings.MRA_TABLE_PREFIX}photos").put_item(Item=photo_item(photo))
     return photo
 

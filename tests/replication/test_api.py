@@ -2,7 +2,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from mra_site.polling import poll
-from tests.conftest import PRIMARY, SECONDARY
+from tests.conftest import PRIMARY, SECONDARY, registered_user
 from tests.replication.helpers import REPLICATED
 from tests.tokens import claims_for, sign
 
@@ -14,7 +14,9 @@ def api():
 
 def bearer(*, operator: bool) -> str:
     groups = ["operators"] if operator else []
-    return "Bearer " + sign(claims_for(PRIMARY, **{"cognito:groups": groups}))
+    claims = claims_for(PRIMARY, **{"cognito:groups": groups})
+    registered_user(claims["username"], subs={PRIMARY: claims["sub"]})
+    return "Bearer " + sign(claims)
 
 
 def test_status_requires_an_operator(aws, state_dir, api):
@@ -34,7 +36,7 @@ def test_status_reports_each_direction_and_dataset(replicator, api):
 
     body = poll(running, what="a fresh status", timeout=REPLICATED)
     west = body["directions"][f"{SECONDARY}-to-{PRIMARY}"]
-    assert set(west["datasets"]) == {"state", "audit", "canary", "photos", "media"}
+    assert set(west["datasets"]) == {"state", "audit", "canary", "photos", "users", "media"}
     photos = west["datasets"]["photos"]
     for field in ("lag_p50_seconds", "lag_p99_seconds", "pending", "last_applied_at", "last_error"):
         assert field in photos
