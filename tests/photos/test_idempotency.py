@@ -12,6 +12,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import Client
 
+from accounts import registry
 from mra_site.aws.clients import dynamodb_resource, dynamodb_table
 from mra_site.polling import poll
 from mra_site.resources import table_name
@@ -134,7 +135,8 @@ def test_a_retry_replays_the_first_201_and_stores_nothing_new(aws, api_client):
 def test_a_retry_while_the_first_attempt_runs_is_told_to_wait(aws, api_client, monkeypatch):
     alice = api_client("alice")
     data = image_bytes("PNG", size=(8, 8), color=(1, 2, 3))
-    scope = scope_for(key="k2", user="alice", endpoint=Endpoint.PHOTOS, parts=("Dunes", data))
+    alice_id = registry.user_by_name(username="alice", region=PRIMARY, consistent=True).id
+    scope = scope_for(key="k2", user=alice_id, endpoint=Endpoint.PHOTOS, parts=("Dunes", data))
     attempt_start(scope=scope, region=PRIMARY, claim=True)  # an upload writing its media
 
     busy = post_photo(alice, "k2")
