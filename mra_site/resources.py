@@ -40,7 +40,8 @@ TABLES: tuple[TableSpec, ...] = (
     TableSpec(key="canary", hash_key="app_id"),
     # Photos and their comments in one table:
     #   pk "PHOTO#<id>", sk "META" for the photo, "COMMENT#<created_at>#<id>" for comments;
-    #   index gallery: gallery_pk "GALLERY", gallery_sk "<created_at>#<id>" (newest first);
+    #   index gallery: gallery_pk "GALLERY#<n>" (write-sharded, n < GALLERY_SHARDS),
+    #     gallery_sk "<created_at>#<id>" (newest first, merged across the shards);
     #   index by_owner: owner_pk "OWNER#<owner id>", owner_sk "<created_at>#<id>".
     TableSpec(
         key="photos",

@@ -2,7 +2,8 @@
 
 One table, designed for the queries the site makes (see the `photos` TableSpec):
   photo    pk "PHOTO#<id>"  sk "META"
-           gallery_pk "GALLERY"           gallery_sk "<created_at>#<id>"  (all photos by time)
+           gallery_pk "GALLERY#<n>"       gallery_sk "<created_at>#<id>"  (all photos by time,
+                                          written across GALLERY_SHARDS keys; n from the id)
            owner_pk "OWNER#<owner_id>"    owner_sk "<created_at>#<id>"    (one user's photos)
   comment  pk "PHOTO#<id>"  sk "COMMENT#<created_at>#<comment id>"         (a photo's comments)
   purge    pk "PHOTO#<id>"  sk "PURGE"  (a deleted photo whose media may remain)
@@ -26,6 +27,11 @@ _ID_RE = re.compile(ID_PATTERN)
 META = "META"
 COMMENT_PREFIX = "COMMENT#"
 GALLERY = "GALLERY"
+# The gallery index is write-sharded: a photo's gallery_pk is one of
+# GALLERY_SHARDS keys, so uploads spread over as many DynamoDB partitions
+# instead of all hitting one, and a page merges one query per shard
+# (photos.selectors). Changing the count needs `manage.py gallery_backfill`.
+GALLERY_SHARDS = 4
 PURGE = "PURGE"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -102,6 +108,15 @@ def photo_pk(photo_id: str) -> str:
     return f"PHOTO#{photo_id}"
 
 
+def gallery_shard_pks() -> tuple[str, ...]:
+    return tuple(f"{GALLERY}#{n}" for n in range(GALLERY_SHARDS))
+
+
+def gallery_pk(photo_id: str) -> str:
+    """The gallery shard of a photo: from its random id, so it never changes."""
+    return f"{GALLERY}#{int(photo_id[:8], 16) % GALLERY_SHARDS}"
+
+
 def owner_pk(owner_id: str) -> str:
     return f"OWNER#{owner_id}"
 
@@ -159,7 +174,7 @@ def photo_item(photo: Photo) -> dict[str, Any]:
     return {
         "pk": photo_pk(photo.id),
         "sk": META,
-        "gallery_pk": GALLERY,
+        "gallery_pk": gallery_pk(photo.id),
         "gallery_sk": order,
         "owner_pk": owner_pk(photo.owner_id),
         "owner_sk": order,

@@ -1,5 +1,6 @@
 """Reading photos and comments: DynamoDB queries only, never a Scan."""
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -8,15 +9,16 @@ from mra_site.aws.dynamodb import ConditionBase, Key, item_get, items_query
 from mra_site.resources import table_name
 
 from .cursors import cursor_decode, cursor_encode
-from .errors import PhotoNotFound
+from .errors import InvalidCursor, PhotoNotFound
 from .records import (
     COMMENT_PREFIX,
-    GALLERY,
+    ID_PATTERN,
     META,
     Comment,
     Page,
     Photo,
     comment_from_item,
+    gallery_shard_pks,
     is_id,
     owner_pk,
     photo_from_item,
@@ -25,6 +27,10 @@ from .records import (
 
 DEFAULT_PAGE_SIZE = 24
 MAX_PAGE_SIZE = 100
+# A gallery cursor holds, per shard, the gallery_sk of the last photo a page
+# showed from it: "" when none yet, "-" once the shard has nothing left.
+_SHARD_FRESH, _SHARD_DONE = "", "-"
+_GALLERY_SK_RE = re.compile(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{6}}Z#({ID_PATTERN})")
 
 
 def photo_get(*, photo_id: str, region: str | None = None) -> Photo:
@@ -54,25 +60,73 @@ def photo_list(
 ) -> Page[Photo]:
     """Newest first: every photo (the gallery), or one owner's ("My photos")."""
     if owner is None:
-        index, hash_name, hash_value, range_name = "gallery", "gallery_pk", GALLERY, "gallery_sk"
-    else:
-        index, hash_name, hash_value, range_name = (
-            "by_owner",
-            "owner_pk",
-            owner_pk(owner),
-            "owner_sk",
-        )
+        return _gallery_page(region=region or settings.MRA_REGION, limit=limit, cursor=cursor)
+    hash_value = owner_pk(owner)
     items, next_cursor = _query(
         region=region,
-        scope=f"{index}:{hash_value}",
-        key_fields=("pk", "sk", hash_name, range_name),
+        scope=f"by_owner:{hash_value}",
+        key_fields=("pk", "sk", "owner_pk", "owner_sk"),
         cursor=cursor,
         limit=limit,
-        key=Key(hash_name).eq(hash_value),
-        index=index,
+        key=Key("owner_pk").eq(hash_value),
+        index="by_owner",
         forward=False,
     )
     return Page(results=[photo_from_item(item) for item in items], next_cursor=next_cursor)
+
+
+def _gallery_page(*, region: str, limit: int, cursor: str | None) -> Page[Photo]:
+    """Every shard's next photos, merged newest first: one Query per shard that is
+    not yet exhausted. Each shard asks for one photo more than the page, so a
+    photo fetched and not shown means another page exists."""
+    shards = gallery_shard_pks()
+    positions = _gallery_cursor_decode(cursor, shards) if cursor else dict.fromkeys(shards, "")
+    fetched: list[tuple[str, dict[str, Any]]] = []
+    for shard in shards:
+        position = positions[shard]
+        if position == _SHARD_DONE:
+            continue
+        items = items_query(
+            region=region,
+            table=table_name("photos"),
+            key=Key("gallery_pk").eq(shard),
+            index="gallery",
+            forward=False,
+            limit=limit + 1,
+            start=_gallery_start_key(shard, position) if position else None,
+            action=f"query gallery:{shard}",
+        )
+        fetched += [(shard, item) for item in items]
+        if not items:
+            positions[shard] = _SHARD_DONE
+    fetched.sort(key=lambda pair: str(pair[1]["gallery_sk"]), reverse=True)
+    shown, rest = fetched[:limit], fetched[limit:]
+    for shard, item in shown:
+        positions[shard] = str(item["gallery_sk"])
+    left = {shard for shard, _item in rest}
+    for shard, position in positions.items():
+        if shard not in left and position != _SHARD_DONE:
+            # Its query returned everything it had (at most the page) and all of it is shown.
+            positions[shard] = _SHARD_DONE
+    next_cursor = cursor_encode(key=positions, scope=_GALLERY_SCOPE) if rest else None
+    return Page(results=[photo_from_item(item) for _shard, item in shown], next_cursor=next_cursor)
+
+
+_GALLERY_SCOPE = f"gallery:{len(gallery_shard_pks())}-shards"
+
+
+def _gallery_cursor_decode(cursor: str, shards: tuple[str, ...]) -> dict[str, str]:
+    positions = cursor_decode(cursor=cursor, scope=_GALLERY_SCOPE, fields=shards)
+    for position in positions.values():
+        if position not in (_SHARD_FRESH, _SHARD_DONE) and not _GALLERY_SK_RE.fullmatch(position):
+            raise InvalidCursor()
+    return positions
+
+
+def _gallery_start_key(shard: str, gallery_sk: str) -> dict[str, str]:
+    """The index key of the photo at `gallery_sk`: its id ends the sort key."""
+    photo_id = gallery_sk.rsplit("#", 1)[1]
+    return {"pk": photo_pk(photo_id), "sk": META, "gallery_pk": shard, "gallery_sk": gallery_sk}
 
 
 def comment_list(
