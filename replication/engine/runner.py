@@ -28,7 +28,7 @@ Dataset = TableReplication | MediaReplication
 # then each waits on the source's event queue (SQS long polling) for up to
 # LONG_POLL_SECONDS: an S3 event (every heartbeat and upload sends one) ends
 # the wait at once. A round that applies anything starts the ladder again.
-IDLE_LADDER = (0.05, 0.2)
+IDLE_LADDER = (0.1,)
 LONG_POLL_SECONDS = 1
 STATUS_SECONDS = 0.5
 BACKOFF_FIRST = 0.25
