@@ -58,7 +58,8 @@ def _bootstrap(env: dict[str, str]) -> None:
         env={**clean_env(), **env},
         check=True,
         capture_output=True,
-        timeout=120,
+        # A loaded machine (other test runs) can take minutes.
+        timeout=300,
     )
 
 

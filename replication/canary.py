@@ -23,12 +23,15 @@ from django.dispatch import Signal
 from mra_site.aws.clients import regions
 from mra_site.aws.dynamodb import item_get, item_put, write_stamp
 from mra_site.aws.errors import AwsError
-from mra_site.aws.s3 import object_get, object_put
+from mra_site.aws.s3 import object_get, object_put, object_versions, versions_delete
 from mra_site.resources import media_bucket, table_name
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_KEY = "canary/heartbeat.json"
+# Every this many heartbeats, the heartbeat object's older versions go (see
+# heartbeat_versions_prune).
+PRUNE_EVERY_BEATS = 60
 
 # Sent at the start of every canary round; a receiver answers with the region
 # writing now. The routing app answers (routing.apps), reconciling the state
@@ -163,6 +166,25 @@ def canary_lags() -> dict[str, RegionLag]:
     return {r: results[r] for r in regions()}
 
 
+def heartbeat_versions_prune(*, region: str) -> int:
+    """Delete the heartbeat object's noncurrent versions in `region`; returns how many.
+
+    Each heartbeat is a new version of one key. The media bucket's lifecycle
+    rule expires noncurrent versions after a day, which for a heartbeat a
+    second is 86,400 versions that every listing of the bucket's versions (the
+    delete-marker sweep, photo deletion) pays for, on AWS as in the emulator
+    (which runs no lifecycle at all). Only the current version is ever read.
+    """
+    bucket = media_bucket(region)
+    old = [
+        version
+        for version in object_versions(region=region, bucket=bucket, keys=[HEARTBEAT_KEY])
+        if version.key == HEARTBEAT_KEY and not version.is_latest and not version.delete_marker
+    ]
+    versions_delete(region=region, bucket=bucket, versions=old)
+    return len(old)
+
+
 def canary_tick(*, seq: int) -> Heartbeat | None:
     """One canary round: ask for the writing region (the routing state is reconciled on
     the way), then beat there."""
@@ -189,8 +211,15 @@ def canary_run(*, interval: float, stop: threading.Event, beats: int | None = No
     next_at = time.monotonic()
     while not stop.is_set() and (beats is None or attempted < beats):
         seq += 1
-        canary_tick(seq=seq)
+        beat = canary_tick(seq=seq)
         attempted += 1
+        if beat is not None and attempted % PRUNE_EVERY_BEATS == 0:
+            try:
+                heartbeat_versions_prune(region=beat.source_region)
+            except AwsError as exc:
+                # In the peer's bucket the site's role may only read and write
+                # heartbeats; the lifecycle rule expires them there.
+                logger.info("canary: older heartbeats not pruned: %s", exc)
         next_at += interval
         stop.wait(max(0.0, next_at - time.monotonic()))
     return attempted

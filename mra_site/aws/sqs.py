@@ -50,10 +50,17 @@ def queue_url_get(*, region: str, name: str) -> str:
             ) from exc
 
 
-def queue_receive(*, region: str, url: str, visibility: int, limit: int = 10) -> list[QueueMessage]:
+def queue_receive(
+    *, region: str, url: str, visibility: int, limit: int = 10, wait: int = 0
+) -> list[QueueMessage]:
+    """Up to `limit` messages; with `wait` (whole seconds, SQS long polling), the
+    call returns as soon as one arrives, or empty after `wait` seconds."""
     with aws_call(region, "receive queue messages"):
         response = client("sqs", region).receive_message(
-            QueueUrl=url, MaxNumberOfMessages=limit, VisibilityTimeout=visibility, WaitTimeSeconds=0
+            QueueUrl=url,
+            MaxNumberOfMessages=limit,
+            VisibilityTimeout=visibility,
+            WaitTimeSeconds=wait,
         )
     return [
         QueueMessage(

@@ -7,7 +7,7 @@ import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 from django.conf import settings
@@ -17,6 +17,7 @@ from mra_site.aws.errors import AwsError
 from mra_site.aws.s3 import DeleteMarker
 from mra_site.resources import media_bucket
 
+from ..canary import HEARTBEAT_KEY
 from ..controls import Control
 from ..directions import Direction
 from .stats import DatasetStats
@@ -61,6 +62,29 @@ def object_copy(*, source: str, target: str, key: str, include_replicas: bool = 
             s3.WRITTEN_AT: str(current.written_at),
         },
     )
+    if (
+        key == HEARTBEAT_KEY
+        and existing
+        and existing.replica_of.startswith(f"{source}:")
+        and existing.version_id
+    ):
+        # The heartbeat replica this copy superseded: as the canary does with
+        # its own older heartbeats (heartbeat_versions_prune), it goes now
+        # rather than after the lifecycle rule's day. Photos' replicas keep
+        # their versions, as S3 replication keeps them.
+        s3.versions_delete(
+            region=target,
+            bucket=media_bucket(target),
+            versions=[
+                s3.StoredVersion(
+                    key=key,
+                    version_id=existing.version_id,
+                    last_modified=datetime.now(UTC),
+                    is_latest=False,
+                    delete_marker=False,
+                )
+            ],
+        )
     return True
 
 
@@ -208,7 +232,9 @@ class MediaReplication:
         self.messages.clear()
         self.markers = []
 
-    def poll(self, control: Control) -> None:
+    def poll(self, control: Control, *, wait: int = 0) -> None:
+        """Receive what the queue holds; with `wait` (seconds), block on the queue
+        until a message arrives or `wait` passed (SQS long polling)."""
         source = self.direction.source
         if self.queue_url is None:
             self.queue_url = sqs.queue_url_get(region=source, name=queue_name(source))
@@ -220,6 +246,7 @@ class MediaReplication:
                 region=source,
                 url=self.queue_url,
                 visibility=VISIBILITY_SECONDS + int(control.delay_seconds),
+                wait=0 if received else wait,
             )
             received += batch
             if len(batch) < 10 or len(received) >= APPLY_BATCH:

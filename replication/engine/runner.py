@@ -24,7 +24,12 @@ logger = logging.getLogger(__name__)
 
 Dataset = TableReplication | MediaReplication
 
-IDLE_SECONDS = 0.05
+# After a round that applied nothing, the next rounds wait these long, and
+# then each waits on the source's event queue (SQS long polling) for up to
+# LONG_POLL_SECONDS: an S3 event (every heartbeat and upload sends one) ends
+# the wait at once. A round that applies anything starts the ladder again.
+IDLE_LADDER = (0.1,)
+LONG_POLL_SECONDS = 1
 STATUS_SECONDS = 0.5
 BACKOFF_FIRST = 0.25
 BACKOFF_MAX = 5.0
@@ -119,6 +124,7 @@ class DirectionWorker(threading.Thread):
             direction=direction, checkpoint=self.checkpoint.setdefault(MEDIA_DATASET, {})
         )
         self.backoff = 0.0
+        self.idle_rounds = 0
         self.status_at = 0.0
         self.resync_state: dict[str, object] = {}
 
@@ -129,8 +135,22 @@ class DirectionWorker(threading.Thread):
             if self.backoff:
                 self.stop_event.wait(self.backoff)
             elif not progressed:
-                self.stop_event.wait(IDLE_SECONDS)
+                self.idle_wait()
+            self.idle_rounds = 0 if progressed or self.backoff else self.idle_rounds + 1
         self.write_status(force=True)
+
+    def idle_wait(self) -> None:
+        """Wait before the next round after one that applied nothing: a short
+        sleep at first, then a long poll of the media queue."""
+        if self.idle_rounds < len(IDLE_LADDER):
+            self.stop_event.wait(IDLE_LADDER[self.idle_rounds])
+            return
+        control = self.controls.get(self.direction)
+        if control.paused or self.media.queue_url is None:
+            self.stop_event.wait(LONG_POLL_SECONDS)
+            return
+        # A failure is recorded and the dataset reset; the next round retries.
+        self._guarded(self.media, lambda: self.media.poll(control, wait=LONG_POLL_SECONDS))
 
     def step(self) -> bool:
         """One round over every dataset; True when anything was applied.

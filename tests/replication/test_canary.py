@@ -1,6 +1,15 @@
 import threading
 
-from replication.canary import canary_lag, canary_lags, canary_run, canary_tick
+from mra_site.aws.s3 import object_versions
+from mra_site.resources import media_bucket
+from replication.canary import (
+    HEARTBEAT_KEY,
+    canary_lag,
+    canary_lags,
+    canary_run,
+    canary_tick,
+    heartbeat_versions_prune,
+)
 from replication.drain import drain_check, writes_at_risk
 from routing.selectors import routing_state_get
 from routing.states import RoutingState
@@ -117,3 +126,12 @@ def test_canary_survives_a_region_that_does_not_answer(aws):
     assert canary_tick(seq=1) is None  # the writing region is down: no heartbeat, no crash
     assert canary_lag(region=PRIMARY).error
     assert "unknown" in canary_lag(region=PRIMARY).describe()
+
+
+def test_older_heartbeat_versions_are_pruned_and_the_newest_kept(aws):
+    for seq in (1, 2, 3):
+        canary_tick(seq=seq)
+    assert heartbeat_versions_prune(region=PRIMARY) == 2
+    versions = object_versions(region=PRIMARY, bucket=media_bucket(PRIMARY), keys=[HEARTBEAT_KEY])
+    assert [v.is_latest for v in versions] == [True]
+    assert canary_lag(region=PRIMARY).bucket.seq == 3

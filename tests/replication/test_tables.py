@@ -124,3 +124,12 @@ def test_writes_after_a_cancelled_transaction_still_replicate(replicator):
         what="a write after the refused transaction",
         timeout=REPLICATED,
     )
+
+
+def test_an_idle_replicator_still_picks_up_a_write(replicator):
+    # Long past the short sleeps: the replicator waits on the event queue,
+    # which a table write does not reach.
+    settle(3)
+    photo_id = new_id()
+    photo_put(PRIMARY, photo_id, "after a quiet spell")
+    poll(lambda: photo_get(SECONDARY, photo_id), timeout=REPLICATED, what="item replicated")

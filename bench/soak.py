@@ -1,0 +1,322 @@
+"""Memory and idle cost of the local stack over time.
+
+    .venv/bin/python bench/soak.py [--idle-minutes 5] [--load-minutes 5]
+
+Starts a local stack of its own (`devstack.stack.local_stack`: both emulated
+regions, the replicator, the canary, both sites, the front door), lets it
+idle, then drives a light steady load through the front door as the demo
+user: one upload of about 50 KB and two comments a second. Every 10 s it
+samples each process's RSS (its children included: gunicorn's workers); over
+each 60 s idle window it measures each process's CPU time (psutil, children
+included) as a share of one core.
+
+Prints, per process: RSS at the start and at the end of each phase, its
+growth per hour (least-squares fit over the phase's samples) and its idle
+CPU; beside the load phase's growth, the bytes the regions store (S3 object
+versions and DynamoDB items), which legitimately grow with the load.
+
+Exits non-zero only when a process died or an acknowledged write is missing
+in either region after settling, never on a figure.
+"""
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import random
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+from _django import django_setup
+
+django_setup("mra_site.settings.dev")
+
+import boto3  # noqa: E402
+from django.conf import settings  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from devstack.stack import LocalStack, local_stack  # noqa: E402
+from mra_site.resources import TABLES, media_bucket  # noqa: E402
+from replication.drill.client import Stack  # noqa: E402
+
+SAMPLE_SECONDS = 10.0
+CPU_WINDOW_SECONDS = 60.0
+SETTLE_SECONDS = 60.0
+
+
+def noisy_png(seed: int, size: int = 50_000) -> bytes:
+    """A valid PNG of about `size` bytes: random pixels do not compress."""
+    side = int((size / 3) ** 0.5)
+    rng = random.Random(seed)
+    image = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def rss(pid: int) -> int:
+    total = 0
+    for process in tree(pid):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += process.memory_info().rss
+    return total
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of the process and its live children (user + system)."""
+    total = 0.0
+    for process in tree(pid):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def slope_per_hour(samples: list[tuple[float, int]]) -> float:
+    """Least-squares growth of RSS, bytes per hour."""
+    if len(samples) < 2:
+        return 0.0
+    n = len(samples)
+    mean_t = sum(t for t, _ in samples) / n
+    mean_v = sum(v for _, v in samples) / n
+    var = sum((t - mean_t) ** 2 for t, _ in samples)
+    if not var:
+        return 0.0
+    cov = sum((t - mean_t) * (v - mean_v) for t, v in samples)
+    return cov / var * 3600
+
+
+@dataclass
+class Phase:
+    name: str
+    rss: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # share of one core per window
+    stored: list[tuple[float, int]] = field(default_factory=list)
+
+
+class Watch:
+    def __init__(self, stack: LocalStack) -> None:
+        self.pids = {p.name: p.proc.pid for p in stack.processes if p.proc}
+        self.stack = stack
+
+    def died(self) -> list[str]:
+        return [p.name for p in self.stack.processes if not p.running]
+
+    def run(self, phase: Phase, seconds: float, *, during: threading.Event | None = None) -> None:
+        """Sample RSS every SAMPLE_SECONDS and CPU over whole windows, for `seconds`."""
+        end = time.monotonic() + seconds
+        window_start = time.monotonic()
+        window_cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        while True:
+            now = time.monotonic()
+            for name, pid in self.pids.items():
+                phase.rss.setdefault(name, []).append((now, rss(pid)))
+            phase.stored.append((now, stored_bytes(self.stack)))
+            if now - window_start >= CPU_WINDOW_SECONDS - 0.5:
+                for name, pid in self.pids.items():
+                    used = cpu_seconds(pid) - window_cpu[name]
+                    phase.cpu.setdefault(name, []).append(used / (now - window_start))
+                window_start = now
+                window_cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+            if now >= end or self.died():
+                return
+            time.sleep(min(SAMPLE_SECONDS, max(0.0, end - now)))
+
+
+def _clients(stack: LocalStack, service: str) -> dict[str, object]:
+    return {
+        region: boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=emulator.url,
+            aws_access_key_id=settings.MRA_AWS_LOCAL_ACCESS_KEY_ID,
+            aws_secret_access_key=settings.MRA_AWS_LOCAL_SECRET_ACCESS_KEY,
+        )
+        for region, emulator in stack.emulators.items()
+    }
+
+
+def stored_bytes(stack: LocalStack) -> int:
+    """What both regions store: every S3 object version's bytes and every
+    DynamoDB item's size (its JSON as DynamoDB returns it)."""
+    total = 0
+    try:
+        for region, s3 in _clients(stack, "s3").items():
+            pages = s3.get_paginator("list_object_versions").paginate(Bucket=media_bucket(region))  # type: ignore[attr-defined]
+            total += sum(v["Size"] for page in pages for v in page.get("Versions", []))
+        for _, dynamodb in _clients(stack, "dynamodb").items():
+            for spec in TABLES:
+                pages = dynamodb.get_paginator("scan").paginate(TableName=spec.name)  # type: ignore[attr-defined]
+                total += sum(len(json.dumps(i)) for page in pages for i in page["Items"])
+    except Exception as exc:  # a figure, not a correctness condition
+        print(f"  (stored bytes not read: {exc})", file=sys.stderr)
+    return total
+
+
+@dataclass(eq=False)
+class Load(threading.Thread):
+    stack: Stack
+    stop: threading.Event
+    photos: list[str] = field(default_factory=list)
+    comments: list[tuple[str, str]] = field(default_factory=list)
+    failed: int = 0
+
+    def __post_init__(self) -> None:
+        threading.Thread.__init__(self, name="load", daemon=True)
+
+    def run(self) -> None:
+        token = self.stack.door_token(settings.MRA_DEMO_USERNAME, settings.MRA_DEMO_PASSWORD)
+        second = 0
+        next_at = time.monotonic()
+        while not self.stop.is_set():
+            second += 1
+            answer = self.stack.through_door(
+                "POST",
+                "/api/photos",
+                token=token,
+                timeout=10,
+                data={"title": f"soak {second}"},
+                files={"image": ("soak.png", noisy_png(second), "image/png")},
+            )
+            if answer.status == 201:
+                self.photos.append(answer.body["id"])
+            else:
+                self.failed += 1
+            for n in range(2):
+                if not self.photos:
+                    break
+                photo = self.photos[-1]
+                answer = self.stack.through_door(
+                    "POST",
+                    f"/api/photos/{photo}/comments",
+                    token=token,
+                    timeout=10,
+                    json={"message": f"soak comment {second}-{n}"},
+                )
+                if answer.status == 201:
+                    self.comments.append((photo, answer.body["id"]))
+                else:
+                    self.failed += 1
+            next_at += 1.0
+            self.stop.wait(max(0.0, next_at - time.monotonic()))
+
+
+def missing_writes(stack: Stack, load: Load) -> dict[str, int]:
+    """Acknowledged writes each region lacks, after up to SETTLE_SECONDS to settle."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        missing = {}
+        for region in stack.urls:
+            photos = set(load.photos) - stack.photo_ids(region, set(load.photos))
+            comments = 0
+            by_photo: dict[str, set[str]] = {}
+            for photo, comment in load.comments:
+                by_photo.setdefault(photo, set()).add(comment)
+            for photo, ids in by_photo.items():
+                comments += len(ids - stack.comment_ids(region, photo))
+            missing[region] = len(photos) + comments
+        if not any(missing.values()) or time.monotonic() > deadline:
+            return missing
+        time.sleep(5)
+
+
+def mb(value: float) -> str:
+    return f"{value / 1e6:8.1f}"
+
+
+def report(phase: Phase) -> None:
+    print(f"\n{phase.name}")
+    print(
+        f"  {'process':16} {'RSS start MB':>12} {'RSS end MB':>10} {'growth MB/h':>11}"
+        f" {'CPU % idle':>10} {'windows':>8}"
+    )
+    total_cpu = 0.0
+    for name, samples in phase.rss.items():
+        windows = phase.cpu.get(name, [])
+        cpu = sum(windows) / len(windows) * 100 if windows else float("nan")
+        total_cpu += cpu if windows else 0.0
+        print(
+            f"  {name:16} {mb(samples[0][1]):>12} {mb(samples[-1][1]):>10}"
+            f" {mb(slope_per_hour(samples)):>11} {cpu:10.1f} {len(windows):8}"
+        )
+    if phase.cpu:
+        print(f"  {'whole stack':16} {'':>12} {'':>10} {'':>11} {total_cpu:10.1f}")
+    if phase.stored:
+        first, last = phase.stored[0][1], phase.stored[-1][1]
+        print(
+            f"  stored in both regions: {mb(first).strip()} → {mb(last).strip()} MB,"
+            f" {mb(slope_per_hour(phase.stored)).strip()} MB/h"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--idle-minutes", type=float, default=5.0)
+    parser.add_argument("--load-minutes", type=float, default=5.0)
+    args = parser.parse_args()
+    print(
+        f"{os.cpu_count()} cores, load average at start"
+        f" {' '.join(f'{v:.2f}' for v in os.getloadavg())}",
+        flush=True,
+    )
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="mra-soak-") as tmp:
+        log_dir, state_dir = Path(tmp) / "logs", Path(tmp) / "state"
+        log_dir.mkdir()
+        state_dir.mkdir()
+        with local_stack(log_dir, state_dir) as stack:
+            watch = Watch(stack)
+            client = Stack(stack.site_urls, door_url=stack.door_url)
+            idle = Phase("idle")
+            print(f"idle for {args.idle_minutes} min", flush=True)
+            watch.run(idle, args.idle_minutes * 60)
+            report(idle)
+            busy = Phase("light load: one ~50 KB upload and two comments a second")
+            stop = threading.Event()
+            load = Load(client, stop)
+            if args.load_minutes > 0 and not watch.died():
+                print(f"\nload for {args.load_minutes} min", flush=True)
+                load.start()
+                watch.run(busy, args.load_minutes * 60)
+                stop.set()
+                load.join(timeout=30)
+                report(busy)
+                print(
+                    f"  acknowledged: {len(load.photos)} photos, {len(load.comments)} comments;"
+                    f" refused or failed: {load.failed}"
+                )
+                missing = missing_writes(client, load)
+                print(f"  acknowledged writes missing after settling: {missing}")
+                if any(missing.values()):
+                    failures.append(f"writes lost: {missing}")
+            died = watch.died()
+            if died:
+                failures.append(f"processes died: {died}")
+                for process in stack.processes:
+                    if process.name in died:
+                        tail = process.log_path.read_text(errors="replace")[-2000:]
+                        print(f"--- {process.name} log (end) ---\n{tail}", file=sys.stderr)
+    print(f"\nload average at end {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    if failures:
+        print("FAILED: " + "; ".join(failures))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
