@@ -26,6 +26,7 @@ def _item(n: int, photo_id: str, *, created_at: str = "") -> dict:
         id=photo_id,
         title=f"photo {n}",
         owner="alice",
+        owner_id="id-alice",
         created_at=created_at or f"2026-0{1 + n % 9}-01T00:00:{n:02d}.000000Z",
         width=8,
         height=8,
