@@ -219,10 +219,12 @@ def test_a_user_of_the_primarys_pool_keeps_using_the_site_through_the_secondary(
     # The secondary's site has seen a token while both regions were up.
     assert "olive" in site.get(f"{secondary_site.url}/me/", timeout=30).text
 
+    # The registry maps a token to olive through the pool's recorded `sub`.
+    olive_sub = cognito.user_sub(region=PRIMARY, username="olive")
     primary = _frozen(aws[PRIMARY])
     try:
         # A token of the primary's pool, just issued, verifies with the keys held.
-        just_issued = sign(claims_for(PRIMARY, username="olive"))
+        just_issued = sign(claims_for(PRIMARY, username="olive", sub=olive_sub))
         read = requests.get(
             f"{secondary_site.url}/api/photos",
             headers={"Authorization": f"Bearer {just_issued}"},
