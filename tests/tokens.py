@@ -1,11 +1,12 @@
 """Tokens signed like the emulated pools sign them, with claims of our choosing."""
 
 import base64
+import functools
 import json
 import time
 from typing import Any
 
-from jose import jwt
+from jose import jwk, jwt
 from moto.utilities.utils import load_resource
 
 from mra_site.aws.cognito import pool_config
@@ -13,6 +14,13 @@ from mra_site.aws.cognito import pool_config
 # The emulator signs every pool's tokens with this key (kid "dummy").
 EMULATOR_PRIVATE_JWK: dict[str, Any] = load_resource("cognitoidp/resources/jwks-private.json")
 EMULATOR_KID = "dummy"
+
+
+@functools.cache
+def emulator_key() -> Any:
+    """The emulator's private key, built once: building an RSA private key
+    checks it, which costs about a tenth of a second."""
+    return jwk.construct(EMULATOR_PRIVATE_JWK, algorithm="RS256")
 
 
 def claims_for(region: str, *, token_use: str = "access", **overrides: Any) -> dict[str, Any]:
@@ -43,6 +51,8 @@ def sign(
     kid: str | None = EMULATOR_KID,
 ) -> str:
     headers = {"kid": kid} if kid else {}
+    if key is None and algorithm == "RS256":
+        key = emulator_key()
     return jwt.encode(claims, key or EMULATOR_PRIVATE_JWK, algorithm=algorithm, headers=headers)
 
 

@@ -3,13 +3,12 @@ from typing import Any
 
 import pytest
 import requests
-from jose import jwk
 
 from accounts.tokens import jwks_cache
 from mra_site.aws.clients import region_breaker
 from mra_site.aws.cognito import clear_pool_cache
 from tests.conftest import PRIMARY, SECONDARY
-from tests.tokens import EMULATOR_KID, EMULATOR_PRIVATE_JWK
+from tests.tokens import EMULATOR_KID, emulator_key
 
 OFFLINE_JWKS_URL = "https://keys.invalid/{region}/.well-known/jwks.json"
 # The primary pool's keys: verifying a token also fetches the other pool's once.
@@ -21,7 +20,7 @@ class _Published:
     """What Cognito's JWKS endpoint answers: the public half of the pools' key."""
 
     def __init__(self) -> None:
-        public = jwk.construct(EMULATOR_PRIVATE_JWK, algorithm="RS256").public_key().to_dict()
+        public = emulator_key().public_key().to_dict()
         self.body = {"keys": [{**public, "kid": EMULATOR_KID, "use": "sig"}]}
 
     def raise_for_status(self) -> None:

@@ -7,13 +7,12 @@ import time
 from typing import Any
 
 import pytest
-from jose import jwk
 
 from accounts.cookies import ACCESS_COOKIE, REFRESH_COOKIE
 from accounts.tokens import InvalidToken, verify
 from tests.accounts.conftest import PRIMARY_KEYS
 from tests.conftest import PRIMARY, registered_user
-from tests.tokens import EMULATOR_KID, EMULATOR_PRIVATE_JWK, claims_for, sign
+from tests.tokens import EMULATOR_KID, claims_for, emulator_key, sign
 
 RS256 = {"alg": "RS256", "kid": EMULATOR_KID}
 
@@ -27,8 +26,7 @@ def signed(header: Any, claims: Any) -> str:
     """A token with this header and these claims, signed with the pools' real key,
     so that only its shape can be wrong."""
     signing_input = f"{_segment(header)}.{_segment(claims)}"
-    key = jwk.construct(EMULATOR_PRIVATE_JWK, algorithm="RS256")
-    signature = base64.urlsafe_b64encode(key.sign(signing_input.encode())).rstrip(b"=")
+    signature = base64.urlsafe_b64encode(emulator_key().sign(signing_input.encode())).rstrip(b"=")
     return f"{signing_input}.{signature.decode()}"
 
 
