@@ -24,12 +24,11 @@ logger = logging.getLogger(__name__)
 
 Dataset = TableReplication | MediaReplication
 
-# After a round that applied nothing, the next rounds wait these long, and
-# then each waits on the source's event queue (SQS long polling) for up to
-# LONG_POLL_SECONDS: an S3 event (every heartbeat and upload sends one) ends
-# the wait at once. A round that applies anything starts the ladder again.
-IDLE_LADDER = (0.1,)
-LONG_POLL_SECONDS = 1
+# After a round that applied nothing, the next round waits this long. A long
+# poll of the event queue would idle cheaper, but a poll held by a source that
+# stopped answering holds the direction's tables and status with it: the
+# drain check then finds the replicator stale, and a failback waits.
+IDLE_SECONDS = 0.05
 STATUS_SECONDS = 0.5
 BACKOFF_FIRST = 0.25
 BACKOFF_MAX = 5.0
@@ -124,7 +123,6 @@ class DirectionWorker(threading.Thread):
             direction=direction, checkpoint=self.checkpoint.setdefault(MEDIA_DATASET, {})
         )
         self.backoff = 0.0
-        self.idle_rounds = 0
         self.status_at = 0.0
         self.resync_state: dict[str, object] = {}
 
@@ -136,21 +134,11 @@ class DirectionWorker(threading.Thread):
                 self.stop_event.wait(self.backoff)
             elif not progressed:
                 self.idle_wait()
-            self.idle_rounds = 0 if progressed or self.backoff else self.idle_rounds + 1
         self.write_status(force=True)
 
     def idle_wait(self) -> None:
-        """Wait before the next round after one that applied nothing: a short
-        sleep at first, then a long poll of the media queue."""
-        if self.idle_rounds < len(IDLE_LADDER):
-            self.stop_event.wait(IDLE_LADDER[self.idle_rounds])
-            return
-        control = self.controls.get(self.direction)
-        if control.paused or self.media.queue_url is None:
-            self.stop_event.wait(LONG_POLL_SECONDS)
-            return
-        # A failure is recorded and the dataset reset; the next round retries.
-        self._guarded(self.media, lambda: self.media.poll(control, wait=LONG_POLL_SECONDS))
+        """Wait before the next round after one that applied nothing."""
+        self.stop_event.wait(IDLE_SECONDS)
 
     def step(self) -> bool:
         """One round over every dataset; True when anything was applied.
