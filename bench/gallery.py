@@ -28,6 +28,7 @@ from pathlib import Path
 
 import psutil
 from _django import django_setup
+from _processes import cpu_seconds
 
 django_setup("mra_site.settings.test")
 
@@ -127,21 +128,11 @@ class CpuMeter:
     """CPU seconds of a process and its children (psutil), between two reads."""
 
     def __init__(self, pid: int) -> None:
-        self.process = psutil.Process(pid)
-        self.last = self._total()
-
-    def _total(self) -> float:
-        total = 0.0
-        for process in [self.process, *self.process.children(recursive=True)]:
-            try:
-                times = process.cpu_times()
-            except psutil.NoSuchProcess:
-                continue
-            total += times.user + times.system
-        return total
+        self.pid = pid
+        self.last = cpu_seconds(pid)
 
     def reset(self) -> float:
-        now = self._total()
+        now = cpu_seconds(self.pid)
         spent, self.last = now - self.last, now
         return spent
 

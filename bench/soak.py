@@ -20,7 +20,6 @@ in either region after settling, never on a figure.
 """
 
 import argparse
-import contextlib
 import io
 import json
 import os
@@ -32,8 +31,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
 from _django import django_setup
+from _processes import cpu_seconds, rss
 
 django_setup("mra_site.settings.dev")
 
@@ -58,34 +57,6 @@ def noisy_png(seed: int, size: int = 50_000) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def tree(pid: int) -> list[psutil.Process]:
-    try:
-        root = psutil.Process(pid)
-        return [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return []
-
-
-def rss(pid: int) -> int:
-    total = 0
-    for process in tree(pid):
-        with contextlib.suppress(psutil.NoSuchProcess):
-            total += process.memory_info().rss
-    return total
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time of the process and its live children (user + system)."""
-    total = 0.0
-    for process in tree(pid):
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        total += times.user + times.system
-    return total
 
 
 def slope_per_hour(samples: list[tuple[float, int]]) -> float:
