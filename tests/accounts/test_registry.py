@@ -1,13 +1,15 @@
 """One identity per username across both regions: the user registry."""
 
 import io
+import time
+from dataclasses import replace
 
 import psutil
 import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from accounts import registry, services
+from accounts import identity, registry, services, tokens
 from accounts.services import AccountError
 from mra_site.aws import cognito
 from mra_site.aws.clients import region_breaker
@@ -197,3 +199,24 @@ def test_the_identity_migration_assigns_ids_once(aws):
     call_command("identity_migrate", stdout=second, stderr=io.StringIO())
     assert "0 users registered, 0 photos and 0 comments" in second.getvalue()
     assert registry.user_find(username="olga") == olga
+
+
+def test_a_token_whose_pool_record_changed_is_refused_once_the_cached_lookup_ages(aws, monkeypatch):
+    # Every signed-in request maps its token to a user through the registry; the
+    # answer is kept per process for LOOKUP_MAX_AGE_SECONDS, never longer.
+    _sign_up("iris")
+    claims = tokens.verify(services.user_sign_in(username="iris", password=PASSWORD).access_token)
+    monkeypatch.setattr(registry, "LOOKUP_MAX_AGE_SECONDS", 3600.0)
+    iris = identity.user_for_claims(claims)
+    assert iris is not None and iris.username == "iris"
+    record = registry.user_find(username="iris")
+    replaced = replace(record, subs={**record.subs, PRIMARY: "someone-else"})
+    item_put(
+        region=PRIMARY,
+        table=table_name("users"),
+        item=registry.record_items(replaced, region=PRIMARY)[1],
+    )
+    assert identity.user_for_claims(claims) == iris  # within the cache's period
+    monkeypatch.setattr(registry, "LOOKUP_MAX_AGE_SECONDS", 0.01)
+    time.sleep(0.02)  # older than the period now: read again
+    assert identity.user_for_claims(claims) is None
