@@ -9,6 +9,8 @@ health checks (/writablez, /readyz) always find a free thread and a site busy
 with slow uploads is never taken for a dead one.
 """
 
+import os
+
 THREADS = 16
 DOOR_WRITES = 8
 DOOR_READS = 6
@@ -19,3 +21,9 @@ workers = 1
 threads = THREADS
 timeout = 30
 control_socket_disable = True
+# The worker's heartbeat touches a file on every turn of its loop (the thread
+# that accepts connections); on a disk under other work that blocks, and every
+# request waits. gunicorn's documentation advises a memory-backed directory
+# (it creates an unlinked mkstemp file there, so a shared directory is safe).
+MEMORY_TMP = "/dev/shm"  # noqa: S108
+worker_tmp_dir = MEMORY_TMP if os.path.isdir(MEMORY_TMP) else None
