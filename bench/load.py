@@ -283,6 +283,13 @@ def cpu_now(stack: LocalStack) -> dict[str, float]:
     return {p.name: cpu_seconds(p.proc.pid) for p in stack.processes if p.proc}
 
 
+# What the door's /readyz checks ask each region every MRA_READYZ_CACHE_SECONDS:
+# never asked on the request paths measured here, so left out of their counts.
+READINESS_OPERATIONS = frozenset(
+    {"dynamodb.DescribeTable", "s3.HeadBucket", "cognito-idp.DescribeUserPool"}
+)
+
+
 def count_calls(stack: LocalStack, shared: Shared, log_dir: Path, per_kind: int) -> None:
     """AWS calls the sites make per request of each kind, one request at a time."""
     for site in stack.sites.values():
@@ -292,30 +299,38 @@ def count_calls(stack: LocalStack, shared: Shared, log_dir: Path, per_kind: int)
     Stack(stack.site_urls).wait_ready(next(iter(stack.sites)), timeout=60)
     time.sleep(2)
 
-    def site_calls() -> list[dict]:
+    def site_calls() -> list[str]:
         return [
-            c
+            f"{c['service']}.{c['operation']}"
             for c in calllog.read(log_dir)
             if c.get("process") == "site" and not c.get("presigned")
         ]
 
+    def request_calls(calls: list[str]) -> list[str]:
+        return [c for c in calls if c not in READINESS_OPERATIONS]
+
     client = Client(shared, 0)
     client.sign_in()
-    idle_from, idle_seconds = len(site_calls()), 5.0
+    idle_from, idle_seconds = len(request_calls(site_calls())), 5.0
     time.sleep(idle_seconds)
-    idle_rate = (len(site_calls()) - idle_from) / idle_seconds
-    print(f"\nAWS calls per request (sites; door checks' {idle_rate:.1f} calls/s subtracted):")
+    idle_rate = (len(request_calls(site_calls())) - idle_from) / idle_seconds
+    print(
+        f"\nAWS calls per request (sites; readiness checks left out, the door's other"
+        f" checks' {idle_rate:.1f} calls/s subtracted):"
+    )
     for kind in KINDS:
-        before = site_calls()
+        before = len(site_calls())
+        first_sample = len(shared.samples)
         started = time.monotonic()
         for _ in range(per_kind):
             getattr(client, kind)()
         elapsed = time.monotonic() - started
-        calls = site_calls()[len(before) :]
-        operations = Counter(f"{c['service']}.{c['operation']}" for c in calls)
+        calls = request_calls(site_calls()[before:])
+        operations = Counter(calls)
         per_request = (len(calls) - idle_rate * elapsed) / per_kind
         top = ", ".join(f"{op} {n / per_kind:.1f}" for op, n in operations.most_common(6))
-        print(f"  {kind:8} {per_request:5.1f}  ({top})")
+        statuses = Counter(s.status for s in shared.samples[first_sample:])
+        print(f"  {kind:8} {per_request:5.1f}  ({top})  statuses {dict(statuses)}")
 
 
 def profile(stack: LocalStack, path: Path, seconds: float) -> subprocess.Popen:
