@@ -92,6 +92,8 @@ def photos_script_texts(*, max_bytes: int) -> dict[str, str]:
         ),
         "image_required": IMAGE_REQUIRED,
         "title_label": "Title for {name}",
+        "photos_label": "Photos",
+        "progress_label": "Sending {name}",
         "remove": "Remove",
         "retry": "Retry",
         "ready": "Ready to upload",

@@ -57,13 +57,16 @@
     var sending = false;
     var serial = 0;
 
-    // The plain form's single title and file field give way to the rows.
+    // The plain form's single title and file label give way to the rows; a title the
+    // page carried (from another region's refused form) goes to the first file chosen.
+    var singleTitle = form.querySelector("[data-single-title] input");
+    var carriedTitle = singleTitle ? singleTitle.value.trim() : "";
     form.querySelectorAll("[data-single-title], [data-single-image-label]").forEach(function (node) {
-      node.hidden = true;
+      node.remove();
     });
-    form.querySelectorAll("[data-single-title] input").forEach(function (node) { node.disabled = true; });
     input.multiple = true;
     input.hidden = true;
+    input.setAttribute("aria-label", texts.photos_label || "Photos");
     input.removeAttribute("required");
     dropZone.hidden = false;
 
@@ -132,7 +135,8 @@
       row.title.type = "text";
       row.title.id = id + "-title";
       row.title.required = true;
-      row.title.value = file.name.replace(/\.[^.]+$/, "") || file.name;
+      row.title.value = carriedTitle || file.name.replace(/\.[^.]+$/, "") || file.name;
+      carriedTitle = "";
       row.titleError = el("small", "error");
       row.titleError.id = id + "-title-error";
       row.titleError.hidden = true;
@@ -141,7 +145,7 @@
       row.progress.id = id + "-progress";
       row.progress.max = file.size || 1;
       row.progress.value = 0;
-      row.progress.setAttribute("aria-label", fill(texts.title_label, { name: file.name }));
+      row.progress.setAttribute("aria-label", fill(texts.progress_label, { name: file.name }));
       row.progressText = el("span", "upload-progress-text muted", texts.ready);
       row.result = el("p", "upload-result");
       row.result.id = id + "-result";
@@ -181,6 +185,7 @@
         var image = el("img");
         image.alt = "";
         image.addEventListener("error", function () {
+          image.hidden = true;
           if (row.state === "ready") row.progressText.textContent = texts.not_a_photo;
         });
         image.src = row.objectUrl;
@@ -283,6 +288,7 @@
       if (errors.image && errors.image.length) detail = errors.image.join(" ");
       else if (row.refusedField === "title") detail = "";
       row.progressText.textContent = "";
+      row.progress.value = 0;
       if (RETRYABLE[status]) {
         var text = status === 0 ? texts.network_error : fill(texts.waiting, { detail: detail });
         if (!detail && status !== 0) text = fill(texts.unexpected, { status: status });
@@ -332,7 +338,6 @@
 
     input.addEventListener("change", function () {
       addFiles(Array.prototype.slice.call(input.files || []));
-      input.value = "";
     });
     dropZone.addEventListener("click", function () { input.click(); });
     ["dragenter", "dragover"].forEach(function (type) {
