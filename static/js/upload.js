@@ -5,7 +5,7 @@
  * (multipart, Accept: application/json) with its own Idempotency-Key, kept across
  * retries, so a retry after an unknown outcome stores it once. A refusal never
  * loses a file: its row stays, with the server's message under its title or
- * file, and can be sent again; while writes are paused the rows wait and go out
+ * file, and can be sent again; while writes are closed the rows wait and go out
  * when state.js re-enables the page's write controls.
  *
  * Without this script the plain single-file form still works. Every sentence
@@ -301,7 +301,7 @@
       return false;
     }
 
-    function writesPaused() {
+    function writesClosed() {
       return submit.dataset.mraDisabled === "1";
     }
 
@@ -315,7 +315,7 @@
       }
       sending = false;
       form.removeAttribute("aria-busy");
-      // state.js owns the button while writes are paused; otherwise it is ours again.
+      // state.js owns the button while writes are closed; otherwise it is ours again.
       if (submit.dataset.mraDisabled !== "1") submit.disabled = false;
       var done = rows.filter(function (row) { return row.state === "stored"; }).length;
       summary.textContent = fill(texts.summary_done, { done: done, total: rows.length });
@@ -331,7 +331,7 @@
         retryTimer = null;
         var waiting = rows.filter(function (row) { return row.state === "waiting"; });
         if (!waiting.length || sending) return;
-        if (writesPaused()) retryWhenWritable();
+        if (writesClosed()) retryWhenWritable();
         else sendAll(waiting);
       }, 2000);
     }
