@@ -65,14 +65,57 @@ def _name(char: str) -> str:
     return f" {name}" if name else ""
 
 
+TITLE_REQUIRED = "Give the photo a title."
+IMAGE_REQUIRED = "Choose a photo to upload."
+COMMENT_REQUIRED = "Write a comment before sending it."
+
+
 def photos_script_texts(*, max_bytes: int) -> dict[str, str]:
-    """The upload checks the browser makes early, in the server's own words, and "Loading…"."""
+    """What photos.js, upload.js and forms.js say, in the server's own words: the checks
+    the browser makes before sending, progress and results. `{name}` is filled in."""
+    from .services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH  # services imports this module
+
     return {
         "empty_file": empty_file().detail,
         "too_large": too_large(max_bytes).detail,
+        "unsupported_type": (
+            "This file is not a JPEG, PNG or WebP photo. Choose a photo in one of those formats."
+        ),
         "not_a_photo": (
             "This file does not look like a photo your browser can show; "
             "the site will check it when you upload."
         ),
         "loading": "Loading…",
+        "title_required": TITLE_REQUIRED,
+        "title_too_long": (
+            f"Keep the title to {TITLE_MAX_LENGTH} characters; this one has {{count}}."
+        ),
+        "image_required": IMAGE_REQUIRED,
+        "title_label": "Title for {name}",
+        "photos_label": "Photos",
+        "progress_label": "Sending {name}",
+        "remove": "Remove",
+        "retry": "Retry",
+        "ready": "Ready to upload",
+        "refused_before_sending": "Not sent: ",
+        "sending": "Sending {sent} of {total}",
+        "checking": "Sent; the site is checking and storing it…",
+        "uploaded": "Uploaded",
+        "view_photo": "View “{title}”",
+        "waiting": "Waiting: {detail} It will be sent when uploads reopen.",
+        "network_error": (
+            "The upload did not get an answer. Check your connection, then retry: "
+            "the photo will be stored only once."
+        ),
+        "unexpected": (
+            "The site answered in an unexpected way (HTTP {status}). Retry, or reload the page."
+        ),
+        "summary_done": "{done} of {total} photos uploaded.",
+        "counter": f"{{count}} / {COMMENT_MAX_LENGTH}",
+        "counter_left": "{left} characters left.",
+        "comment_too_long": (
+            f"This comment has {{count}} characters; the limit is {COMMENT_MAX_LENGTH}. "
+            "Shorten it by {over} before sending. Nothing was cut."
+        ),
+        "comment_required": COMMENT_REQUIRED,
     }

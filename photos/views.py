@@ -8,13 +8,14 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from mra_site.errors import ApplicationError
 from mra_site.middleware import page_render
 from routing.fencing import WriteRefused
 
@@ -24,22 +25,21 @@ from .images import declared_length_check
 from .media import media_url, photo_media_arrived, placeholder_url
 from .records import Photo
 from .services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
+from .texts import COMMENT_REQUIRED, IMAGE_REQUIRED, TITLE_REQUIRED
 
 
 class UploadForm(forms.Form):
     title = forms.CharField(
-        max_length=TITLE_MAX_LENGTH, error_messages={"required": "Give the photo a title."}
+        max_length=TITLE_MAX_LENGTH, error_messages={"required": TITLE_REQUIRED}
     )
     # Empty files reach the service, which says why they are refused.
-    image = forms.FileField(
-        allow_empty_file=True, error_messages={"required": "Choose a photo to upload."}
-    )
+    image = forms.FileField(allow_empty_file=True, error_messages={"required": IMAGE_REQUIRED})
 
 
 class CommentForm(forms.Form):
     message = forms.CharField(
         max_length=COMMENT_MAX_LENGTH,
-        error_messages={"required": "Write a comment before sending it."},
+        error_messages={"required": COMMENT_REQUIRED},
     )
 
 
@@ -268,6 +268,40 @@ def _upload_page(
     )
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """The upload page's script asks for JSON answers; a plain form gets the page."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def upload_refusal_json(exc: ApplicationError) -> JsonResponse:
+    """A refused upload for the page's script: the error's body and headers, and the
+    message placed under its field (`errors`) when it belongs to one."""
+    body = exc.body()
+    if exc.field:
+        body["errors"] = {exc.field: [exc.detail]}
+    return JsonResponse(body, status=exc.status, headers=exc.headers())
+
+
+def upload_form_errors_json(form: UploadForm) -> JsonResponse:
+    errors = {
+        field: [str(message) for message in messages] for field, messages in form.errors.items()
+    }
+    first = next(iter(errors.values()))[0]
+    return JsonResponse({"error": "invalid", "detail": first, "errors": errors}, status=400)
+
+
+def upload_created_json(photo: Photo) -> JsonResponse:
+    return JsonResponse(
+        {
+            "id": photo.id,
+            "title": photo.title,
+            "url": reverse("photos:detail", args=[photo.id]),
+            "thumbnail_url": media_url(key=photo.thumbnail_key),
+        },
+        status=201,
+    )
+
+
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 @sign_in_required
@@ -281,11 +315,49 @@ def upload(request: HttpRequest) -> HttpResponse:
                 max_bytes=settings.MRA_PHOTO_MAX_BYTES,
             )
         except ImageRefused as exc:
+            if wants_json(request):
+                return upload_refusal_json(exc)
             # Nothing of the body was read: the form has only this error to show.
             form = UploadForm(data={}, empty_permitted=True, use_required_attribute=False)
             form.add_error(exc.field, exc.detail)
             return _upload_page(request, form, status=exc.status)
+    if wants_json(request) and request.method == "POST":
+        return _upload_json(request)
     return _upload_checked(request)
+
+
+def _photo_from_form(
+    request: HttpRequest, form: UploadForm, *, idempotency_key: str | None
+) -> Photo:
+    image = form.cleaned_data["image"]
+    return services.photo_create(
+        owner=request.user.username,
+        owner_id=request.user.id,
+        title=form.cleaned_data["title"],
+        upload=image,
+        size=image.size,
+        idempotency_key=idempotency_key,
+        # A form sent twice (a double click) answers the second with the
+        # first one's photo rather than "still in progress".
+        in_flight_wait=PAGE_IN_FLIGHT_WAIT_SECONDS,
+    )
+
+
+@csrf_protect
+def _upload_json(request: HttpRequest) -> HttpResponse:
+    """One file sent by the upload page's script, with its own Idempotency-Key: 201 with
+    the photo's page, or the refusal as JSON; the page keeps the file for a retry."""
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return upload_form_errors_json(form)
+    try:
+        key = idempotency.key_parse(
+            request.headers.get(idempotency.HEADER) or request.POST.get(idempotency.FORM_FIELD)
+        )
+        photo = _photo_from_form(request, form, idempotency_key=key)
+    except ApplicationError as exc:
+        return upload_refusal_json(exc)
+    return upload_created_json(photo)
 
 
 @csrf_protect
@@ -296,19 +368,8 @@ def _upload_checked(request: HttpRequest) -> HttpResponse:
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         return _upload_page(request, form, status=400)
-    image = form.cleaned_data["image"]
     try:
-        photo = services.photo_create(
-            owner=request.user.username,
-            owner_id=request.user.id,
-            title=form.cleaned_data["title"],
-            upload=image,
-            size=image.size,
-            idempotency_key=posted_key(request),
-            # A form sent twice (a double click) answers the second with the
-            # first one's photo rather than "still in progress".
-            in_flight_wait=PAGE_IN_FLIGHT_WAIT_SECONDS,
-        )
+        photo = _photo_from_form(request, form, idempotency_key=posted_key(request))
     except WriteRefused as exc:
         return _upload_page(request, form, refused=exc, status=exc.status)
     except (ImageRefused, InvalidInput) as exc:

@@ -1,4 +1,4 @@
-// Upload preview and size check, and "Load more" without leaving the page.
+// "Load more" without leaving the page.
 // What it says comes from the server (photos/texts.py) with the page.
 (function () {
   "use strict";
@@ -8,51 +8,6 @@
     texts = JSON.parse(document.getElementById("script-texts").textContent).photos || {};
   } catch (e) {
     texts = {};
-  }
-
-  function setupUpload(form) {
-    var input = form.querySelector('input[type="file"][name="image"]');
-    var preview = form.querySelector("[data-upload-preview]");
-    var image = preview && preview.querySelector("img");
-    var error = form.querySelector("[data-client-error]");
-    var maxBytes = parseInt(form.dataset.maxBytes, 10);
-    var objectUrl = null;
-    if (!input || !preview || !image) return;
-
-    function showError(text) {
-      error.textContent = text;
-      error.hidden = !text;
-      input.closest(".field").classList.toggle("has-error", Boolean(text));
-    }
-
-    input.addEventListener("change", function () {
-      var file = input.files && input.files[0];
-      if (objectUrl) URL.revokeObjectURL(objectUrl);
-      objectUrl = null;
-      preview.hidden = true;
-      showError("");
-      if (!file) return;
-      if (file.size === 0) {
-        showError(texts.empty_file);
-        return;
-      }
-      if (maxBytes && file.size > maxBytes) {
-        showError(texts.too_large);
-        return;
-      }
-      objectUrl = URL.createObjectURL(file);
-      image.onerror = function () {
-        preview.hidden = true;
-        showError(texts.not_a_photo);
-      };
-      image.onload = function () { preview.hidden = false; };
-      image.src = objectUrl;
-    });
-
-    form.addEventListener("submit", function (event) {
-      var file = input.files && input.files[0];
-      if (file && maxBytes && file.size > maxBytes) event.preventDefault();
-    });
   }
 
   function setupLoadMore(link) {
@@ -88,6 +43,5 @@
     });
   }
 
-  document.querySelectorAll("[data-upload-form]").forEach(setupUpload);
   document.querySelectorAll("[data-load-more]").forEach(setupLoadMore);
 })();

@@ -20,12 +20,13 @@ def test_sign_in_upload_see_it_in_the_gallery_and_comment(aws, make_user, sites,
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{site}/upload/")
 
-    page.get_by_label("Title").fill("Blue <b>hour</b>")
-    page.get_by_label("Photo").set_input_files(str(photo_file))
-    preview = page.locator("[data-upload-preview] img")
+    page.get_by_label("Photos").set_input_files(str(photo_file))
+    page.get_by_label("Title for holiday.jpg").fill("Blue <b>hour</b>")
+    preview = page.locator(".upload-thumb img")
     preview.wait_for(state="visible")
     assert preview.evaluate("img => img.naturalWidth") == 640
-    page.get_by_role("button", name="Upload").click()
+    page.get_by_role("button", name="Upload", exact=True).click()
+    page.get_by_role("link", name="View “Blue <b>hour</b>”").click()
     page.wait_for_url(f"{site}/photos/*/")
     assert page.get_by_role("heading", name="Blue <b>hour</b>").is_visible()
 

@@ -104,8 +104,9 @@ def test_the_page_gives_the_scripts_every_text_they_use(monkeypatch):
         assert set(text) == {"banner", "reason", "look", "link"}
         # The script fills the writable region and nothing else.
         assert set(re.findall(r"\{(\w+)\}", "".join(text.values()))) <= {"writable_region"}
-    photo_keys = script_keys("photos.js", r"(?<![\w/])texts\.(\w+)")
-    assert photo_keys and photo_keys <= set(texts["photos"])
+    for script in ("photos.js", "upload.js", "forms.js"):
+        photo_keys = script_keys(script, r"(?<![\w/])texts\.(\w+)")
+        assert photo_keys and photo_keys <= set(texts["photos"]), script
 
     # What the script shows for the state it polls is what the server rendered for it.
     read_only = texts["routing"][Situation.READ_ONLY]

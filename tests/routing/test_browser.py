@@ -3,6 +3,7 @@
 import pytest
 
 from tests.conftest import PRIMARY, SECONDARY
+from tests.photos.conftest import image_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -172,7 +173,10 @@ def test_a_page_on_the_read_only_region_links_to_the_writable_one_and_reopens_af
     assert link.inner_text() == f"Continue on {PRIMARY}"
     assert link.get_attribute("href") == f"{primary}/upload/"
     assert page.get_by_role("button", name="Upload").is_disabled()
-    page.get_by_label("Title").fill("kept")
+    page.get_by_label("Photos").set_input_files(
+        files=[{"name": "kept.png", "mimeType": "image/png", "buffer": image_bytes("PNG")}]
+    )
+    page.get_by_label("Title for kept.png").fill("kept")
     page.evaluate("window.__sameDocument = true")
 
     routing_failover(actor="test", reason="test", force=True)
@@ -182,4 +186,4 @@ def test_a_page_on_the_read_only_region_links_to_the_writable_one_and_reopens_af
     assert "Uploads and comments are open." in page.get_by_test_id("routing-banner").inner_text()
     assert link.is_hidden()
     assert page.evaluate("window.__sameDocument") is True
-    assert page.get_by_label("Title").input_value() == "kept"
+    assert page.get_by_label("Title for kept.png").input_value() == "kept"
