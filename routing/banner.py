@@ -1,13 +1,13 @@
 """What a page says about writing here: the banner and the reason on disabled controls.
 
 Every sentence lives here. The server renders the banner with them, and gives
-state.js the same sentences (`banner_texts`) with only `{writable_region}` (and,
-through the front door, `{serving_region}`) left for the script to fill from the
-state it polls, so the script keeps no copy.
+state.js the same sentences (`banner_texts`) with only `{writable_region}` left
+for the script to fill from the state it polls, so the script keeps no copy.
 
-A page served through the front door (`mra_site.middleware.served_through_door`) speaks of the site,
-not of the region that served it: writing is open wherever the door sends it,
-and the page never sends the browser to another host.
+A page served through the front door (`mra_site.middleware.served_through_door`)
+speaks to the site's users: no region, no architecture, nothing at all while
+writes are open, and never the operator's reason. Region details are for the
+footer and for operators, on the regional addresses.
 """
 
 import re
@@ -32,33 +32,37 @@ class Situation(StrEnum):
     REGION_DOWN = "region_down"
 
 
-WHERE = "You are on {serving_region} ({serving_role})."
-# Through the door the region that answers may change under the page: the script
-# fills it from each state it polls.
-DOOR_WHERE = "Served by {serving_region}."
-WRITES_OPEN = "Uploads and comments are open."
-# Shown next to each disabled write control, and in the banner after WHERE.
-REASONS = {
+PAUSED = "Uploads and comments are paused for a moment."
+UNREACHABLE = "Connection lost; uploads and comments are paused. Retrying…"
+# What a page says through the front door: the site as its users know it, one
+# sentence, nothing about where it runs. While writes are open it says nothing.
+DOOR_REASONS = {
     Situation.OPEN: "",
-    Situation.FENCED: (
-        "Uploads and comments are paused while operators move the site between regions; "
-        "they reopen by themselves."
-    ),
+    Situation.FENCED: PAUSED,
+    Situation.READ_ONLY: PAUSED,
+    Situation.STATE_UNREADABLE: PAUSED,
+    Situation.UNREACHABLE: UNREACHABLE,
+    Situation.REGION_DOWN: UNREACHABLE,
+}
+# A regional address is for operators and engineers: it may name the region
+# that takes writes (and link to it), in words a person reads without the manual.
+REASONS = {
+    **DOOR_REASONS,
     Situation.READ_ONLY: (
-        "This region is read-only; uploads and comments go to {writable_region}."
+        "This address only shows photos for now; uploads and comments are taken on "
+        "{writable_region}."
     ),
     Situation.STATE_UNREADABLE: (
-        "Uploads and comments are paused: this region cannot read the routing state."
-    ),
-    Situation.UNREACHABLE: (
-        "Uploads and comments are paused: neither region's state could be read. Retrying…"
+        "Uploads and comments are paused: this address cannot check whether it may take them."
     ),
     Situation.REGION_DOWN: (
         "{serving_region} is not answering; uploads and comments are paused on this page."
     ),
 }
-# Added to the banner when the state shown was read from the other region.
-NOTES = {Situation.REGION_DOWN: "(State read from {other_region}.)"}
+# Not shown: announced to screen readers when writes reopen, as the banner goes quiet.
+REOPENED = "Uploads and comments are open again."
+# Added to the banner (not to the reason by the controls) on a regional address.
+NOTES = {Situation.REGION_DOWN: "(Checked with {other_region}.)"}
 # The link a page on a regional address offers while another region takes writes.
 WRITABLE_LINK = "Continue on {writable_region}"
 LINKED = (Situation.READ_ONLY, Situation.REGION_DOWN)
@@ -111,24 +115,22 @@ def situation_of(
 def banner_texts(*, serving_region: str, door: bool = False) -> dict[str, dict[str, str]]:
     """The banner, reason and link of every situation, as served to the script.
 
-    Through the door, `{serving_region}` is left for the script: the region that
-    answers its polls is the one serving the page's requests now.
+    The banner is the reason alone (empty while writes are open), plus a note
+    on a regional address; only `{writable_region}` is left for the script.
     """
     values = {
         "serving_region": serving_region,
-        "serving_role": "primary" if serving_region == settings.MRA_PRIMARY_REGION else "secondary",
         "other_region": next(
             (region for region in settings.MRA_REGION_URLS if region != serving_region), ""
         ),
     }
-    if door:
-        del values["serving_region"]
     texts: dict[str, dict[str, str]] = {}
-    for situation, reason in REASONS.items():
+    for situation, reason in (DOOR_REASONS if door else REASONS).items():
         note = "" if door else NOTES.get(situation, "")
-        parts = [DOOR_WHERE if door else WHERE, reason or WRITES_OPEN, note]
+        banner = text_fill(" ".join(part for part in (reason, note) if part), **values)
         texts[situation.value] = {
-            "banner": text_fill(" ".join(part for part in parts if part), **values),
+            "banner": banner,
+            "announce": banner or REOPENED,
             "reason": text_fill(reason, **values),
             "look": LOOKS.get(situation, "unknown"),
             "link": "" if door or situation not in LINKED else WRITABLE_LINK,

@@ -17,6 +17,7 @@ from mra_site.errors import ApplicationError
 from mra_site.middleware import request_through_door
 from mra_site.resources import table_name
 
+from .banner import PAUSED
 from .selectors import StateRecord, routing_state_get
 from .states import RoutingState, state_allowing_writes_in
 
@@ -44,9 +45,9 @@ class WriteRefused(ApplicationError):
         )
         extra = {"writable_region": self.writable_region, "writable_url": self.writable_url}
         if record.state is RoutingState.FENCED:
+            # The operator's reason is theirs (the console shows it), never the users'.
             super().__init__(
-                "Writes are paused in every region while the application is fenced "
-                f"({record.reason or 'operator action'}). Try again shortly.",
+                f"{PAUSED} Try again shortly.",
                 code="fenced",
                 status=503,
                 retry_after=FENCED_RETRY_AFTER_SECONDS,
@@ -54,8 +55,7 @@ class WriteRefused(ApplicationError):
             )
         elif request_through_door():
             super().__init__(
-                f"{region} is read-only now; writes are moving to {self.writable_region}. "
-                "Try again shortly.",
+                f"{PAUSED} Try again shortly.",
                 code="read_only_region",
                 status=503,
                 retry_after=FENCED_RETRY_AFTER_SECONDS,

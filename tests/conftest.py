@@ -2,6 +2,7 @@
 started and bootstrapped once per test session on free ports; every test that
 asks for `aws` gets them with empty tables, bucket, queues and pools."""
 
+import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -275,6 +276,15 @@ def browser():
         )
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where browser tests save their screenshots: $MRA_TEST_ARTIFACTS, else test-artifacts/."""
+    default = Path(__file__).resolve().parent.parent / "test-artifacts"
+    directory = Path(os.environ.get("MRA_TEST_ARTIFACTS") or default)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@
  *
  * Every sentence it shows comes from the page (#script-texts, written by
  * routing/banner.py); it only picks the situation and fills in the regions.
+ * The banner is hidden while it has nothing to say (writes open); a change of
+ * its words is announced once through its live region, never a poll.
  */
 (function () {
   "use strict";
@@ -67,6 +69,13 @@
   function setText(el, text) {
     // Rewriting an aria-live region with the same words makes screen readers repeat them.
     if (el.textContent !== text) el.textContent = text;
+  }
+
+  /* The live region is empty at load and written only when the banner's words
+   * change, so a screen reader hears each change once and never the polls. */
+  function announce(words) {
+    var live = banner && banner.querySelector("[data-routing-announce]");
+    if (live && words) live.textContent = words;
   }
 
   function controls() {
@@ -167,7 +176,14 @@
     applyControls(fill(text.reason, state));
     if (banner) {
       var message = banner.querySelector("[data-routing-message]");
-      if (message) setText(message, fill(text.banner, state));
+      var words = fill(text.banner, state);
+      if (message && message.textContent !== words) {
+        message.textContent = words;
+        var body = banner.querySelector("[data-routing-body]");
+        if (body) body.hidden = !words;
+        banner.classList.toggle("quiet", !words);
+        if (!options.initial) announce(fill(text.announce || words, state));
+      }
       if (!banner.classList.contains(text.look)) {
         for (var key in texts) banner.classList.remove(texts[key].look);
         banner.classList.add(text.look);
@@ -291,12 +307,8 @@
     } catch (e) {
       initial = null;
     }
-    if (initial) {
-      baseline = initial.writable_region || initial.fenced_from || null;
-      render(initial);
-    } else {
-      render(null);
-    }
+    if (initial) baseline = initial.writable_region || initial.fenced_from || null;
+    render(initial, { initial: true });
     document.addEventListener("visibilitychange", onVisibility);
     document.addEventListener("submit", blockDisabledSubmits, true);
     schedule();

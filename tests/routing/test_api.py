@@ -149,15 +149,18 @@ def test_bad_bodies_are_400(aws, client, tokens):
 def test_banner_on_every_page_follows_the_state(aws, client, region):
     page = client.get("/accounts/login/").content.decode()
     assert 'id="routing-banner"' in page
-    assert "You are on us-east-1 (primary). Uploads and comments are open." in page
+    assert 'class="routing-banner open quiet"' in page
     assert "js/state.js" in page
     move(RoutingState.FENCED, 1)
     page = client.get("/accounts/login/").content.decode()
-    assert "Uploads and comments are paused while operators move the site" in page
+    assert "Uploads and comments are paused for a moment." in page
     move(RoutingState.FAILOVER, 2, force=True)
     region(PRIMARY)
     page = client.get("/accounts/login/").content.decode()
-    assert "This region is read-only; uploads and comments go to us-west-2." in page
+    assert (
+        "This address only shows photos for now; uploads and comments are taken on us-west-2."
+        in page
+    )
 
 
 def test_responses_match_the_published_schema(aws, client, tokens):

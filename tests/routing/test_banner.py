@@ -11,7 +11,7 @@ from django.test import RequestFactory, override_settings
 
 from accounts.users import AnonymousUser
 from mra_site.middleware import DOOR_HEADER, served_through_door
-from routing.banner import Situation, text_fill, write_status
+from routing.banner import Situation, banner_texts, text_fill, write_status
 from routing.selectors import StateRecord
 from routing.states import RoutingState
 from tests.conftest import PRIMARY, SECONDARY
@@ -47,32 +47,24 @@ def page_for(
 @pytest.mark.parametrize(
     ("state", "serving", "situation", "message"),
     [
-        (
-            RoutingState.ACTIVE,
-            PRIMARY,
-            Situation.OPEN,
-            f"You are on {PRIMARY} (primary). Uploads and comments are open.",
-        ),
+        (RoutingState.ACTIVE, PRIMARY, Situation.OPEN, ""),
         (
             RoutingState.FENCED,
             PRIMARY,
             Situation.FENCED,
-            f"You are on {PRIMARY} (primary). Uploads and comments are paused while "
-            "operators move the site between regions; they reopen by themselves.",
+            "Uploads and comments are paused for a moment.",
         ),
         (
             RoutingState.ACTIVE,
             SECONDARY,
             Situation.READ_ONLY,
-            f"You are on {SECONDARY} (secondary). This region is read-only; "
-            f"uploads and comments go to {PRIMARY}.",
+            f"This address only shows photos for now; uploads and comments are taken on {PRIMARY}.",
         ),
         (
             None,
             SECONDARY,
             Situation.STATE_UNREADABLE,
-            f"You are on {SECONDARY} (secondary). Uploads and comments are paused: "
-            "this region cannot read the routing state.",
+            "Uploads and comments are paused: this address cannot check whether it may take them.",
         ),
     ],
 )
@@ -80,7 +72,47 @@ def test_the_banner_names_the_situation_and_the_reason(state, serving, situation
     status = write_status(record=record(state) if state else None, serving_region=serving)
     assert (status.situation, status.message) == (situation, message)
     assert status.writable_here is (situation is Situation.OPEN)
-    assert status.reason == ("" if status.writable_here else message.split(". ", 1)[1])
+    assert status.reason == message
+
+
+# What ordinary users must not read: where the site runs and how.
+REGION_NAME = re.compile(r"\b[a-z]{2}-[a-z]+-\d\b")
+ARCHITECTURE_WORDS = re.compile(
+    r"region|primary|secondary|replica|fence|failover|routing|state\b|operator", re.I
+)
+
+
+@pytest.mark.parametrize("serving", [PRIMARY, SECONDARY])
+def test_through_the_door_no_sentence_names_a_region_or_the_architecture(serving):
+    texts = banner_texts(serving_region=serving, door=True)
+    assert texts[Situation.OPEN]["banner"] == ""
+    assert texts[Situation.FENCED]["banner"] == "Uploads and comments are paused for a moment."
+    for situation, text in texts.items():
+        for words in (text["banner"], text["announce"], text["reason"]):
+            filled = text_fill(words, writable_region=SECONDARY)
+            assert not REGION_NAME.search(filled), (situation, filled)
+            assert not ARCHITECTURE_WORDS.search(filled), (situation, filled)
+        assert text["link"] == ""
+    for state in RoutingState:
+        status = write_status(record=record(state), serving_region=serving, door=True)
+        for words in (status.message, status.reason):
+            assert not REGION_NAME.search(words) and not ARCHITECTURE_WORDS.search(words)
+
+
+@pytest.mark.parametrize("door", [True, False])
+@pytest.mark.parametrize("state", list(RoutingState))
+def test_the_operators_reason_never_reaches_users(state, door):
+    for serving in (PRIMARY, SECONDARY):
+        status = write_status(record=record(state), serving_region=serving, door=door)
+        for words in (status.message, status.reason, status.link):
+            assert "maintenance window" not in words and "olga" not in words
+
+
+def test_reopening_is_announced_though_nothing_is_shown():
+    for door in (True, False):
+        opened = banner_texts(serving_region=PRIMARY, door=door)[Situation.OPEN]
+        assert opened["banner"] == ""
+        assert opened["announce"] == "Uploads and comments are open again."
 
 
 def test_a_template_is_filled_only_where_a_value_is_given():
@@ -101,7 +133,7 @@ def test_the_page_gives_the_scripts_every_text_they_use(monkeypatch):
     situations = script_keys("state.js", r'return "(\w+)";')
     assert situations and situations <= set(texts["routing"])
     for text in texts["routing"].values():
-        assert set(text) == {"banner", "reason", "look", "link"}
+        assert set(text) == {"banner", "announce", "reason", "look", "link"}
         # The script fills the writable region and nothing else.
         assert set(re.findall(r"\{(\w+)\}", "".join(text.values()))) <= {"writable_region"}
     for script in ("photos.js", "upload.js", "forms.js"):
@@ -113,7 +145,7 @@ def test_the_page_gives_the_scripts_every_text_they_use(monkeypatch):
     assert text_fill(read_only["banner"], writable_region=PRIMARY) in html
     region_down = texts["routing"][Situation.REGION_DOWN]["banner"]
     assert f"{SECONDARY} is not answering" in region_down
-    assert f"(State read from {PRIMARY}.)" in region_down
+    assert f"(Checked with {PRIMARY}.)" in region_down
 
 
 def test_the_upload_page_script_speaks_with_the_servers_words(monkeypatch):
@@ -140,23 +172,24 @@ BANNER_TAG = re.compile(r'<div class="routing-banner[^>]*>', re.S)
 
 
 @override_settings(MRA_REGION=SECONDARY)
-def test_a_page_through_the_door_says_so_and_speaks_of_the_site(monkeypatch):
+def test_a_page_through_the_door_says_nothing_while_writes_are_open(monkeypatch):
     html, texts = page_for(record(RoutingState.ACTIVE), monkeypatch, headers=DOOR)
-    assert 'data-door="1"' in BANNER_TAG.search(html)[0]
-    # Writes through the door go to the writable region, wherever the page came from.
-    assert f"Served by {SECONDARY}. Uploads and comments are open." in html
+    banner = BANNER_TAG.search(html)[0]
+    assert 'data-door="1"' in banner and "quiet" in banner
+    assert re.search(r"<div class=\"wrap\" data-routing-body hidden>", html)
     assert re.search(r"data-writable-link[^>]*hidden", html)
+    # The live region is there, empty: the script writes into it only what changes.
+    assert re.search(r'aria-live="polite"[^>]*data-routing-announce[^>]*></p>', html)
     for text in texts["routing"].values():
         assert text["link"] == ""
-        # The script names the region that answers its polls, and nothing else.
-        placeholders = set(re.findall(r"\{(\w+)\}", "".join(text.values())))
-        assert placeholders <= {"writable_region", "serving_region"}
-    assert texts["routing"][Situation.OPEN]["banner"] == (
-        "Served by {serving_region}. Uploads and comments are open."
-    )
+        # Through the door nothing is left to fill: no region is named.
+        assert not re.findall(r"\{(\w+)\}", "".join(text.values()))
+    header = re.sub(r"<[^>]+>", " ", html[html.index("<header") : html.index("</header>")])
+    assert not REGION_NAME.search(header), header
 
     fenced, _ = page_for(record(RoutingState.FENCED), monkeypatch, headers=DOOR)
-    assert "Uploads and comments are paused while operators move" in fenced
+    assert "Uploads and comments are paused for a moment." in fenced
+    assert "maintenance window" not in fenced
 
 
 @pytest.mark.parametrize("value", [None, "0", "yes"])
@@ -165,7 +198,7 @@ def test_a_page_on_a_regional_address_is_not_marked_as_through_the_door(monkeypa
     headers = {DOOR_HEADER: value} if value is not None else {}
     html, texts = page_for(record(RoutingState.ACTIVE), monkeypatch, headers=headers)
     assert "data-door" not in BANNER_TAG.search(html)[0]
-    assert f"You are on {SECONDARY} (secondary). This region is read-only" in html
+    assert "This address only shows photos for now" in html
     assert texts["routing"][Situation.READ_ONLY]["link"] == "Continue on {writable_region}"
 
 
