@@ -116,10 +116,11 @@
     }
   }
 
-  function failed() {
+  function failed(error) {
     if (live && liveLine) {
       live.classList.add("stale");
-      liveLine.textContent = live.getAttribute("data-offline-text");
+      var detail = error && typeof error.detail === "string" ? error.detail : "";
+      liveLine.textContent = detail || live.getAttribute("data-offline-text");
     }
   }
 
@@ -146,10 +147,18 @@
       signal: controller ? controller.signal : undefined,
     })
       .then(function (response) {
-        if (!response.ok) {
-          throw new Error("status " + response.status);
+        if (response.ok) {
+          return response.json();
         }
-        return response.json();
+        // A 401 or 403 says what to do (sign in again); anything else is "no answer".
+        return response.json().then(
+          function (body) {
+            throw { detail: (body && body.detail) || "" };
+          },
+          function () {
+            throw { detail: "" };
+          }
+        );
       })
       .then(apply, failed)
       .then(function () {

@@ -165,7 +165,12 @@ def test_console_follows_the_state_by_itself_at_both_widths(
         )
         assert state.inner_text().lower() == "fenced"
         progress = page.get_by_test_id("drain-progress")
-        progress.wait_for(timeout=20000)
+        # The first answer after the fence may predate the heartbeat written after it.
+        page.wait_for_function(
+            "() => (document.querySelector('[data-testid=\"drain-progress\"]') || {})"
+            ".textContent?.includes('waiting for the heartbeat written at')",
+            timeout=20000,
+        )
         assert page.evaluate(NAVIGATIONS) == 1 and page.evaluate("window.__sameConsole")
         # Both places say the same thing, from the same answer.
         texts = page.evaluate(
@@ -201,6 +206,14 @@ def test_console_follows_the_state_by_itself_at_both_widths(
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         page.screenshot(path=str(artifacts() / "console-live-390.png"), full_page=True)
         assert page.evaluate(NAVIGATIONS) == 1 and page.evaluate("window.__sameConsole")
+
+        # Signed out meanwhile: the console says so instead of going quietly stale.
+        page.context.clear_cookies()
+        page.wait_for_function(
+            "() => document.querySelector('[data-console-live]').textContent"
+            ".includes('Sign in with an operator account')",
+            timeout=20000,
+        )
     finally:
         replication_control_set(
             action="resume", direction=FORWARD, seconds=None, actor="t", reason=""
