@@ -23,7 +23,7 @@ from mra_site.aws.dynamodb import Attr, items_scan
 from mra_site.aws.errors import AwsError
 from mra_site.resources import TABLES, media_bucket, table_name
 
-from .canary import Heartbeat, canary_lag
+from .canary import Heartbeat, RegionLag, canary_lag
 from .status import drain_check as replicator_drain_reasons
 
 AT_RISK_LIMIT = 50
@@ -59,13 +59,16 @@ def _path_reason(path: str, beat: Heartbeat | None, *, source: str, fenced_at: i
     return None
 
 
-def drain_check(*, source: str, target: str, fenced_at: int | None) -> DrainReport:
-    """Whether `target` holds every write `source` made before the fence at `fenced_at`."""
+def drain_check(
+    *, source: str, target: str, fenced_at: int | None, lag: RegionLag | None = None
+) -> DrainReport:
+    """Whether `target` holds every write `source` made before the fence at `fenced_at`;
+    `lag`, when given, is `target`'s canary read already made by the caller."""
     if source == target:
         return DrainReport(source, target, True, [], 0.0)
     if fenced_at is None:
         return DrainReport(source, target, False, ["the state record has no fence time"], None)
-    lag = canary_lag(region=target)
+    lag = canary_lag(region=target) if lag is None else lag
     if lag.error:
         return DrainReport(source, target, False, [f"{target} did not answer: {lag.error}"], None)
     reasons = [

@@ -11,7 +11,7 @@ from mra_site.aws.clients import is_emulated
 from mra_site.aws.errors import AwsError
 from mra_site.resources import TABLES, media_bucket
 
-from .canary import canary_lags
+from .canary import RegionLag, canary_lags
 from .directions import directions_all
 from .engine.runner import status_file
 from .files import json_read
@@ -79,9 +79,15 @@ def drain_check(*, source: str, target: str, fenced_at: int) -> list[str]:
     return reasons
 
 
-def replication_overview_get() -> dict[str, Any]:
+def replication_overview_get(
+    *,
+    lags: dict[str, RegionLag] | None = None,
+    lag_seconds: dict[str, float | None] | None = None,
+) -> dict[str, Any]:
     """What GET /api/replication shows: locally the replicator's status, on AWS the
-    CloudWatch replication metrics; in both, each region's canary lag."""
+    CloudWatch replication metrics; in both, each region's canary lag (`lags` and
+    `lag_seconds` when the caller has read them already: the console shows one
+    figure everywhere)."""
     if is_emulated():
         overview = replication_status_get()
     else:
@@ -101,8 +107,12 @@ def replication_overview_get() -> dict[str, Any]:
                 "target": direction.target,
                 **metrics,
             }
+    lags = canary_lags() if lags is None else lags
     overview["canary"] = {
-        region: {"lag_seconds": lag.age_seconds(), "detail": lag.describe()}
-        for region, lag in canary_lags().items()
+        region: {
+            "lag_seconds": lag_seconds[region] if lag_seconds else lag.age_seconds(),
+            "detail": lag.describe(),
+        }
+        for region, lag in lags.items()
     }
     return overview

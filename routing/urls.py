@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/state", api.StateAPI.as_view(), name="api-state"),
     path("api/state/history", api.StateHistoryAPI.as_view(), name="api-history"),
     path("console/", views.console, name="console"),
+    path("console/status.json", views.console_status, name="console-status"),
     path("console/replication/", views.replication_control, name="console-replication"),
 ]

@@ -124,8 +124,9 @@ MRA_DOOR_URL = env.str("MRA_DOOR_URL", default="http://127.0.0.1:8000")
 # wait (with a post-fence heartbeat visible) before it counts as drained.
 MRA_CANARY_INTERVAL_SECONDS = env.float("MRA_CANARY_INTERVAL_SECONDS", default=1.0)
 MRA_DRAIN_SETTLE_SECONDS = env.float("MRA_DRAIN_SETTLE_SECONDS", default=1.0)
-# How long the operator console waits for a region's /readyz.
-MRA_HEALTH_TIMEOUT_SECONDS = env.float("MRA_HEALTH_TIMEOUT_SECONDS", default=3.0)
+# How long the operator console waits for a region's /readyz: its probes run
+# together, and one that has not answered by then is shown as not answering.
+MRA_HEALTH_TIMEOUT_SECONDS = env.float("MRA_HEALTH_TIMEOUT_SECONDS", default=1.5)
 
 MRA_AWS_CONNECT_TIMEOUT = env.float("MRA_AWS_CONNECT_TIMEOUT", default=1.5)
 MRA_AWS_READ_TIMEOUT = env.float("MRA_AWS_READ_TIMEOUT", default=2.5)

@@ -22,6 +22,7 @@ def sign_in(page, site: str, path: str, username: str) -> None:
 def console_action(page, target: str, button: str, reason: str, confirm: str = "") -> None:
     form = page.get_by_test_id(f"action-{target}")
     if confirm:
+        form.locator("summary").click()  # forcing is folded away behind waiting
         form.get_by_label("Type").fill(confirm)
     form.get_by_label("Reason").fill(reason)
     form.get_by_role("button", name=button).click()
