@@ -53,9 +53,11 @@ def display_url(photo: Photo, *, region: str | None = None) -> str:
 def photo_srcset(photo: Photo, *, region: str | None = None) -> str:
     """`srcset` of the thumbnail and the display size, each at its own width, so
     a browser picks what its screen needs and never the original of a photo
-    that has a display size."""
+    that has a display size (one stored before display sizes offers its original
+    until `manage.py photos_renditions` makes one)."""
     thumb_width, _height = thumbnail_size(photo.width, photo.height)
     sources = [f"{media_url(key=photo.thumbnail_key, region=region)} {thumb_width}w"]
-    if photo.display_key and photo.display_width > thumb_width:
-        sources.append(f"{display_url(photo, region=region)} {photo.display_width}w")
+    large_width = photo.display_width if photo.display_key else photo.width
+    if large_width > thumb_width:
+        sources.append(f"{display_url(photo, region=region)} {large_width}w")
     return ", ".join(sources)
