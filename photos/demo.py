@@ -20,14 +20,20 @@ DEMO_TITLES = (
 )
 
 
+# Landscape, portrait and square, as a phone's camera roll has them; small, so
+# seeding stays quick (the display size of each is its own size).
+DEMO_SIZES = ((960, 640), (720, 1280), (900, 900), (1200, 800))
+
+
 def demo_photo_id(index: int) -> str:
     """Stable ids, so bootstrapping twice (or both regions) seeds the same photos."""
     return hashlib.sha256(f"mra-demo-photo-{index}".encode()).hexdigest()[:32]
 
 
-def demo_image(index: int, *, size: tuple[int, int] = (960, 640)) -> bytes:
-    """A landscape-ish JPEG: a sky gradient, a sun and layered hills."""
+def demo_image(index: int, *, size: tuple[int, int] | None = None) -> bytes:
+    """A JPEG of a sky gradient, a sun and layered hills; DEMO_SIZES in turn by default."""
     rng = random.Random(index)
+    size = size or DEMO_SIZES[index % len(DEMO_SIZES)]
     width, height = size
     top = tuple(rng.randint(20, 120) for _ in range(3))
     bottom = tuple(rng.randint(150, 255) for _ in range(3))

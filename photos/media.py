@@ -10,6 +10,7 @@ from django.templatetags.static import static
 from mra_site.aws import s3
 from mra_site.resources import media_bucket
 
+from .images import thumbnail_size
 from .records import Photo
 
 PLACEHOLDER = "img/photo-pending.svg"
@@ -42,3 +43,21 @@ def photo_media_arrived(*, photo: Photo, region: str | None = None) -> bool:
     if photo.media_region == region:
         return True
     return s3.object_exists(region=region, bucket=media_bucket(region), key=photo.original_key)
+
+
+def display_url(photo: Photo, *, region: str | None = None) -> str:
+    """The display size's URL; the original's for a photo that has none yet."""
+    return media_url(key=photo.display_key or photo.original_key, region=region)
+
+
+def photo_srcset(photo: Photo, *, region: str | None = None) -> str:
+    """`srcset` of the thumbnail and the display size, each at its own width, so
+    a browser picks what its screen needs and never the original of a photo
+    that has a display size (one stored before display sizes offers its original
+    until `manage.py photos_renditions` makes one)."""
+    thumb_width, _height = thumbnail_size(photo.width, photo.height)
+    sources = [f"{media_url(key=photo.thumbnail_key, region=region)} {thumb_width}w"]
+    large_width = photo.display_width if photo.display_key else photo.width
+    if large_width > thumb_width:
+        sources.append(f"{display_url(photo, region=region)} {large_width}w")
+    return ", ".join(sources)

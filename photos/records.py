@@ -45,6 +45,10 @@ class _Created:
     def created(self) -> datetime:
         return parse_timestamp(self.created_at)
 
+    @property
+    def created_ago(self) -> str:
+        return time_ago(self.created, datetime.now(UTC))
+
 
 @dataclass(frozen=True)
 class Photo(_Created):
@@ -60,10 +64,15 @@ class Photo(_Created):
     comment_count: int
     media_region: str
     owner_id: str  # the user registry's stable id: ownership
+    # The display size (photos.images.DISPLAY_LONGEST_SIDE, WebP); "" and 0 for a
+    # photo stored before it existed, until `manage.py photos_renditions` makes it.
+    display_key: str = ""
+    display_width: int = 0
+    display_height: int = 0
 
 
 @dataclass(frozen=True)
-class Comment:
+class Comment(_Created):
     id: str
     photo_id: str
     author: str
@@ -89,6 +98,26 @@ class Page(Generic[T]):
 
 def parse_timestamp(value: str) -> datetime:
     return datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+# (seconds in the unit, its name): static/js/photo.js words it the same way.
+_AGO_UNITS = (
+    (365 * 86400, "year"),
+    (30 * 86400, "month"),
+    (86400, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+)
+
+
+def time_ago(then: datetime, now: datetime) -> str:
+    """ "3 minutes ago": the largest whole unit; "just now" under a minute (or ahead of now)."""
+    seconds = (now - then).total_seconds()
+    for size, name in _AGO_UNITS:
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {name}{'' if count == 1 else 's'} ago"
+    return "just now"
 
 
 def new_id() -> str:
@@ -133,6 +162,12 @@ def media_keys(photo_id: str, extension: str) -> tuple[str, str]:
     return f"{prefix}original.{extension}", f"{prefix}thumb.webp"
 
 
+def display_key(photo_id: str) -> str:
+    """The display size's object key: from the random id only, under the photo's
+    media prefix, so deletion and replication treat it as the others."""
+    return f"{media_prefix(photo_id)}display.webp"
+
+
 def photo_new(
     *,
     photo_id: str,
@@ -158,6 +193,9 @@ def photo_new(
         comment_count=0,
         media_region=region,
         owner_id=owner_id,
+        display_key=display_key(photo_id),
+        display_width=image.display.width,
+        display_height=image.display.height,
     )
 
 
@@ -166,6 +204,7 @@ def media_objects(photo: Photo, image: "ProcessedImage") -> list[tuple[str, byte
     return [
         (photo.original_key, image.original, photo.content_type),
         (photo.thumbnail_key, image.thumbnail, "image/webp"),
+        (photo.display_key, image.display.data, "image/webp"),
     ]
 
 
@@ -219,6 +258,9 @@ _ITEM_DEFAULTS: dict[str, Any] = {
     "media_region": "",
     "owner_id": "",
     "author_id": "",
+    "display_key": "",
+    "display_width": 0,
+    "display_height": 0,
 }
 R = TypeVar("R", Photo, Comment)
 

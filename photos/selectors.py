@@ -1,6 +1,7 @@
 """Reading photos and comments: DynamoDB queries only, never a Scan."""
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -127,6 +128,50 @@ def _gallery_start_key(shard: str, gallery_sk: str) -> dict[str, str]:
     """The index key of the photo at `gallery_sk`: its id ends the sort key."""
     photo_id = gallery_sk.rsplit("#", 1)[1]
     return {"pk": photo_pk(photo_id), "sk": META, "gallery_pk": shard, "gallery_sk": gallery_sk}
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    id: str
+    title: str
+
+
+def photo_neighbours(
+    *, photo: Photo, region: str | None = None
+) -> tuple[Neighbour | None, Neighbour | None]:
+    """(newer, older): the photos either side of `photo` in the gallery's newest-first
+    order. Per shard, one Query of one item each way from the photo's position."""
+    region = region or settings.MRA_REGION
+    position = f"{photo.created_at}#{photo.id}"
+    newer: list[dict[str, Any]] = []
+    older: list[dict[str, Any]] = []
+    for shard in gallery_shard_pks():
+        for found, forward, key in (
+            (newer, True, Key("gallery_sk").gt(position)),
+            (older, False, Key("gallery_sk").lt(position)),
+        ):
+            found += items_query(
+                region=region,
+                table=table_name("photos"),
+                key=Key("gallery_pk").eq(shard) & key,
+                index="gallery",
+                forward=forward,
+                limit=1,
+                attributes=("id", "title", "gallery_sk"),
+                action=f"query gallery:{shard} next to photo {photo.id}",
+            )
+    return (
+        _neighbour(min(newer, key=_gallery_order, default=None)),
+        _neighbour(max(older, key=_gallery_order, default=None)),
+    )
+
+
+def _gallery_order(item: dict[str, Any]) -> str:
+    return str(item["gallery_sk"])
+
+
+def _neighbour(item: dict[str, Any] | None) -> Neighbour | None:
+    return Neighbour(id=str(item["id"]), title=str(item["title"])) if item else None
 
 
 def comment_list(

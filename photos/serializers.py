@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from mra_site.api import InputSerializer
 
-from .media import media_url
+from .media import display_url, media_url
 from .records import Comment, Photo
 from .selectors import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from .services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
@@ -101,7 +101,31 @@ class PhotoSerializer(serializers.Serializer):
     thumbnail_url = serializers.SerializerMethodField(
         help_text="Short-lived URL of the 480 px WebP thumbnail"
     )
+    display_url = serializers.SerializerMethodField(
+        help_text=(
+            "Short-lived URL of the display size: WebP, longest side 1600 px, never larger "
+            "than the original (the original's URL until the display size is made)"
+        )
+    )
+    display_width = serializers.SerializerMethodField(
+        help_text="Width of what display_url serves, in pixels"
+    )
+    display_height = serializers.SerializerMethodField(
+        help_text="Height of what display_url serves, in pixels"
+    )
     comment_count = serializers.IntegerField()
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_display_url(self, photo: Photo) -> str:
+        return display_url(photo)
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_display_width(self, photo: Photo) -> int:
+        return photo.display_width if photo.display_key else photo.width
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_display_height(self, photo: Photo) -> int:
+        return photo.display_height if photo.display_key else photo.height
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_url(self, photo: Photo) -> str:

@@ -19,7 +19,7 @@ from mra_site.aws.errors import AwsError, ConditionFailed
 from mra_site.resources import media_bucket, table_name
 from routing.fencing import WriteRefused, assert_writable, guarded_write
 
-from .errors import InvalidInput, NotOwner, PhotoNotFound
+from .errors import ImageRefused, InvalidInput, NotOwner, PhotoNotFound
 from .idempotency import (
     Attempt,
     Endpoint,
@@ -30,7 +30,7 @@ from .idempotency import (
     create_commit,
     scope_for,
 )
-from .images import image_process, read_limited, too_large
+from .images import display_rendition, image_process, read_limited, too_large
 from .records import (
     COMMENT_PREFIX,
     META,
@@ -40,6 +40,7 @@ from .records import (
     Photo,
     comment_from_item,
     comment_item,
+    display_key,
     is_id,
     media_objects,
     media_prefix,
@@ -51,7 +52,7 @@ from .records import (
     photo_pk,
     purge_item,
 )
-from .selectors import photo_get
+from .selectors import MAX_PAGE_SIZE, photo_get, photo_list
 from .texts import text_clean
 
 logger = logging.getLogger(__name__)
@@ -355,3 +356,86 @@ def _comments_delete(*, photo_id: str, region: str) -> None:
             region=region,
             action=f"delete {len(keys)} comments of photo {photo_id}",
         )
+
+
+@dataclass
+class RenditionCounts:
+    """What `renditions_backfill` did, photo by photo."""
+
+    made: int = 0
+    done_before: int = 0  # already had a display size: not touched
+    gone: int = 0  # deleted, or given a display size by another run, meanwhile
+    no_original: int = 0  # this region's bucket lacks the original (not replicated yet)
+    refused: int = 0  # the original could not be read as an image
+
+    @property
+    def total(self) -> int:
+        return self.made + self.done_before + self.gone + self.no_original + self.refused
+
+
+def renditions_backfill(*, region: str | None = None, dry_run: bool = False) -> RenditionCounts:
+    """Give every photo without a display size one, in the writable `region`.
+
+    Idempotent and resumable: a photo that has one is skipped, so a second run (or
+    one after an interruption) writes only what is still missing. The gallery's
+    pages are read with Queries, never a Scan."""
+    region = region or settings.MRA_REGION
+    if not dry_run:
+        assert_writable(region=region)
+    counts = RenditionCounts()
+    cursor: str | None = None
+    while True:
+        page = photo_list(limit=MAX_PAGE_SIZE, cursor=cursor, region=region)
+        for photo in page.results:
+            if photo.display_key:
+                counts.done_before += 1
+            elif dry_run:
+                counts.made += 1
+            else:
+                outcome = photo_rendition_make(photo=photo, region=region)
+                setattr(counts, outcome, getattr(counts, outcome) + 1)
+        if page.next_cursor is None:
+            return counts
+        cursor = page.next_cursor
+
+
+def photo_rendition_make(*, photo: Photo, region: str) -> str:
+    """Make and record `photo`'s display size from its stored original, as an upload
+    does; the RenditionCounts field the outcome counts in."""
+    assert_writable(region=region)
+    bucket = media_bucket(region)
+    original = s3.object_get(region=region, bucket=bucket, key=photo.original_key)
+    if original is None:
+        return "no_original"
+    try:
+        display = display_rendition(data=original.body, max_pixels=settings.MRA_PHOTO_MAX_PIXELS)
+    except ImageRefused:
+        logger.warning("the original of photo %s in %s cannot be read", photo.id, region)
+        return "refused"
+    key = display_key(photo.id)
+    s3.object_put(
+        region=region, bucket=bucket, key=key, body=display.data, content_type="image/webp"
+    )
+    try:
+        guarded_write(
+            writes=[
+                Update(
+                    table=table_name("photos"),
+                    key={"pk": photo_pk(photo.id), "sk": META},
+                    set={
+                        "display_key": key,
+                        "display_width": display.width,
+                        "display_height": display.height,
+                        **write_stamp(region),
+                    },
+                    condition=Attr("pk").exists() & Attr("display_key").not_exists(),
+                )
+            ],
+            region=region,
+            action=f"record the display size of photo {photo.id}",
+        )
+    except ConditionFailed:
+        # Deleted meanwhile (its purge removes every key under its prefix, and
+        # photos_gc what a purge that ran first left), or made by a concurrent run.
+        return "gone"
+    return "made"

@@ -21,8 +21,8 @@ from routing.fencing import WriteRefused
 
 from . import idempotency, selectors, services
 from .errors import ImageRefused, InvalidInput
-from .images import declared_length_check
-from .media import media_url, photo_media_arrived, placeholder_url
+from .images import declared_length_check, thumbnail_size
+from .media import display_url, media_url, photo_media_arrived, photo_srcset, placeholder_url
 from .records import Photo
 from .services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
 from .texts import COMMENT_REQUIRED, IMAGE_REQUIRED, TITLE_REQUIRED
@@ -100,7 +100,26 @@ def posted_key(request: HttpRequest) -> str | None:
 
 
 def photo_card(photo: Photo) -> dict[str, Any]:
-    return {"photo": photo, "thumbnail_url": media_url(key=photo.thumbnail_key)}
+    thumb_width, thumb_height = thumbnail_size(photo.width, photo.height)
+    return {
+        "photo": photo,
+        "thumbnail_url": media_url(key=photo.thumbnail_key),
+        "srcset": photo_srcset(photo),
+        "thumb_width": thumb_width,
+        "thumb_height": thumb_height,
+    }
+
+
+# How wide the photo page draws a photo: the whole column on a phone or tablet,
+# two thirds of the page beside the comments, and never taller than 80 % of the
+# screen (static/css/photos.css), so a portrait photo is narrower.
+_DETAIL_MAX_HEIGHT_VH = 80
+
+
+def detail_sizes(photo: Photo) -> str:
+    """`sizes` of the photo page's image, from the photo's aspect ratio."""
+    height_bound = f"{_DETAIL_MAX_HEIGHT_VH * photo.width / max(photo.height, 1):.1f}vh"
+    return f"(max-width: 820px) min(100vw, {height_bound}), min(64vw, 1100px, {height_bound})"
 
 
 def _photo_grid(
@@ -154,6 +173,7 @@ def _detail(
     photo = selectors.photo_get(photo_id=photo_id)
     detail_path = reverse("photos:detail", args=[photo.id])
     arrived = photo_media_arrived(photo=photo)
+    newer, older = selectors.photo_neighbours(photo=photo)
     try:
         comments = selectors.comment_list(
             photo_id=photo.id, cursor=request.GET.get("comments") or None
@@ -166,7 +186,15 @@ def _detail(
         {
             "photo": photo,
             "media_arrived": arrived,
-            "image_url": media_url(key=photo.original_key) if arrived else placeholder_url(),
+            "image_url": display_url(photo) if arrived else placeholder_url(),
+            "original_url": media_url(key=photo.original_key) if arrived else "",
+            "thumbnail_url": media_url(key=photo.thumbnail_key) if arrived else "",
+            "srcset": photo_srcset(photo) if arrived else "",
+            "sizes": detail_sizes(photo),
+            "large_width": photo.display_width if photo.display_key else photo.width,
+            "large_height": photo.display_height if photo.display_key else photo.height,
+            "newer": newer,
+            "older": older,
             "placeholder_url": placeholder_url(),
             "comments": comments.results,
             "later_comments": comments.next_cursor,

@@ -7,6 +7,8 @@ document.addEventListener(
     if (!(img instanceof HTMLImageElement) || !img.dataset.placeholder) return;
     if (img.classList.contains("pending")) return;
     img.classList.add("pending");
+    // srcset outranks src: without it, the browser would keep the missing candidate.
+    img.removeAttribute("srcset");
     img.src = img.dataset.placeholder;
   },
   true

@@ -35,7 +35,8 @@ def test_sign_in_upload_see_it_in_the_gallery_and_comment(aws, make_user, sites,
     card.wait_for()
     thumbnail = card.locator("img")
     thumbnail.evaluate("img => img.complete || new Promise(r => img.addEventListener('load', r))")
-    assert thumbnail.evaluate("img => img.naturalWidth") == 480
+    # The 480 px thumbnail, drawn at the card's width (srcset/sizes): not the original.
+    assert thumbnail.evaluate("img => img.currentSrc").split("?")[0].endswith("/thumb.webp")
     assert "pending" not in (thumbnail.get_attribute("class") or "")
 
     card.get_by_role("link", name="Blue <b>hour</b>").click()

@@ -39,13 +39,13 @@ def test_a_delete_removes_every_version_and_photos_gc_the_markers_left(aws):
         s3.object_put(
             region=PRIMARY, bucket=media_bucket(PRIMARY), key=key, body=b"x", content_type="a/b"
         )
-    assert len(_versions(photo.id)[0]) == 4
+    assert len(_versions(photo.id)[0]) == 5
 
     services.photo_delete(photo_id=photo.id, owner_id="id-alice")
 
     with pytest.raises(PhotoNotFound):
         photo_get(photo_id=photo.id)
-    keys = sorted([photo.original_key, photo.thumbnail_key, extra])
+    keys = sorted([photo.original_key, photo.thumbnail_key, photo.display_key, extra])
     # The newest marker of each key stays: it is what replication carries.
     assert _versions(photo.id) == ([], keys)
     assert list(purges_pending(region=PRIMARY)) == []

@@ -30,12 +30,12 @@ def test_photos_gc_removes_only_old_media_without_metadata(aws):
     call_command("photos_gc", stdout=out)  # default grace: both are too young to judge
     assert "removed 0 orphaned objects" in out.getvalue()
     call_command("photos_gc", "--grace", "0", "--dry-run", stdout=out)
-    assert len(stored_keys(PRIMARY)) == 4
+    assert len(stored_keys(PRIMARY)) == 5
 
     out = io.StringIO()
     call_command("photos_gc", "--grace", "0", stdout=out)
     assert "removed 2 orphaned objects" in out.getvalue()
-    assert stored_keys(PRIMARY) == sorted([kept.original_key, kept.thumbnail_key])
+    assert stored_keys(PRIMARY) == sorted([kept.original_key, kept.thumbnail_key, kept.display_key])
 
 
 def test_demo_bootstrap_seeds_the_same_photos_with_media_in_both_regions(aws):
@@ -49,5 +49,6 @@ def test_demo_bootstrap_seeds_the_same_photos_with_media_in_both_regions(aws):
     assert len(photos[PRIMARY]) == 8
     assert [p.id for p in photos[PRIMARY]] == [p.id for p in photos[SECONDARY]]
     for region in (PRIMARY, SECONDARY):
-        assert len(stored_keys(region)) == 16
+        assert len(stored_keys(region)) == 24
+        assert all(photo.display_key in stored_keys(region) for photo in photos[region])
     assert photos[PRIMARY][0].owner == "demo"

@@ -77,7 +77,11 @@ def test_upload_strips_metadata_stores_media_and_matches_the_schema(aws, api_cli
     assert photo["comment_count"] == 0
 
     pid = photo["id"]
-    assert stored_keys(PRIMARY) == [f"photos/{pid}/original.jpg", f"photos/{pid}/thumb.webp"]
+    assert stored_keys(PRIMARY) == [
+        f"photos/{pid}/display.webp",
+        f"photos/{pid}/original.jpg",
+        f"photos/{pid}/thumb.webp",
+    ]
     s3 = aws_client("s3", PRIMARY)
     stored = s3.get_object(Bucket=media_bucket(PRIMARY), Key=f"photos/{pid}/original.jpg")
     assert stored["ContentType"] == "image/jpeg"
@@ -90,6 +94,11 @@ def test_upload_strips_metadata_stores_media_and_matches_the_schema(aws, api_cli
     assert thumb["ContentType"] == "image/webp"
     thumb_image = Image.open(io.BytesIO(thumb["Body"].read()))
     assert thumb_image.format == "WEBP" and thumb_image.size == (320, 480)
+    display = s3.get_object(Bucket=media_bucket(PRIMARY), Key=f"photos/{pid}/display.webp")
+    display_bytes = display["Body"].read()
+    assert Image.open(io.BytesIO(display_bytes)).size == (400, 600)  # upright, not upscaled
+    assert b"SERIAL-0042" not in display_bytes and b"ExampleCam" not in display_bytes
+    assert (photo["display_width"], photo["display_height"]) == (400, 600)
 
     # The presigned URL really serves the stored bytes.
     import requests
