@@ -91,7 +91,7 @@ def test_upload_comment_and_delete_through_the_pages(aws, page_client, settings)
         detail_path + "comments/", {"csrfmiddlewaretoken": token, "message": "hi"}
     )
     assert paused.status_code == 503
-    assert "Writing is paused." in paused.content.decode()
+    assert "Uploads and comments are paused for a moment." in paused.content.decode()
     set_state(PRIMARY, "active")
     clear_state_cache()
 
