@@ -1,6 +1,6 @@
 """Failover drills on a local stack of their own: RTO and RPO, run after run.
 
-    .venv/bin/python bench/drill.py [--writers 4] [--duration 30] [--runs 2] [--via door|regional]
+    .venv/bin/python bench/drill.py [--writers 4] [--duration 30] [--runs 3] [--via door|regional]
 
 Starts the Procfile's processes on free ports (two emulated regions, the
 bootstrap with demo users, the replicator, the canary, both sites and the
@@ -42,35 +42,39 @@ def run(kind: str, stack, *, writers: int, duration: float, via: str) -> DrillRe
     return drill.run(kind)
 
 
+def _line(label: str, values: list[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    shown = f"{statistics.median(known):6.2f} / {max(known):6.2f}" if known else "     — /      —"
+    unknown = len(values) - len(known)
+    return f"  {label:38} {shown}" + (f"  ({unknown} run(s) without one)" if unknown else "")
+
+
 def summary(reports: list[DrillReport]) -> None:
     print("\nsummary (seconds; median / worst over the runs)")
     for kind in ("planned", "unplanned"):
         runs = [r for r in reports if r.kind == kind]
         for move in ("failover", "failback"):
+            phases = [p for r in runs for p in r.phases if p["name"] == move]
+            print(_line(f"{kind} {move} transition", [p.get("transition_seconds") for p in phases]))
             for measure in ("to_first_write", "to_all_writers", "rto_door"):
-                values = [
-                    p["rto"].get(measure) for r in runs for p in r.phases if p["name"] == move
-                ]
                 if measure == "rto_door" and all(r.via != "door" for r in runs):
                     continue
-                known = [v for v in values if v is not None]
-                shown = (
-                    f"{statistics.median(known):6.2f} / {max(known):6.2f}"
-                    if known
-                    else "     — /      —"
-                )
-                unknown = len(values) - len(known)
-                print(
-                    f"  {kind:9} {move:8} RTO {measure:15} {shown}"
-                    + (f"  ({unknown} run(s) without one)" if unknown else "")
-                )
+                values = [p["rto"].get(measure) for p in phases]
+                print(_line(f"{kind} {move} RTO {measure}", values))
+        for dataset in ("tables", "media"):
+            lags = [r.lag_p99(dataset) for r in runs]
+            print(_line(f"{kind} replication lag p99 {dataset}", lags))
         missing = [sum(r.missing_after_settle.values()) for r in runs]
         acked = [r.acknowledged.get("total", 0) for r in runs]
         print(f"  {kind:9} acknowledged {acked}, missing after settling {missing}")
         if kind == "unplanned":
             lost = [r.lost_at_failover for r in runs]
             within = [r.loss_matches_at_risk for r in runs]
-            print(f"  {kind:9} missing in the survivor at failover {lost}, within window {within}")
+            predicted = [r.predicted_loss() for r in runs]
+            print(
+                f"  {kind:9} missing in the survivor at failover {lost}, "
+                f"predicted (write rate × table lag p99) {predicted}, within window {within}"
+            )
         door = [r for r in runs if r.via == "door"]
         if door:
             failures = [r.door_write_failures for r in door]
@@ -90,7 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--duration", type=float, default=30.0)
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--via", choices=["door", "regional"], default="door")
     args = parser.parse_args()
     reports = []
