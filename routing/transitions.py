@@ -34,6 +34,7 @@ transition attempt, which reads the state anyway: a second audit record,
 `changed` or `refused`, names the attempt it resolves.
 """
 
+import contextlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,13 +43,13 @@ from typing import Any, Literal
 
 from django.conf import settings
 
-from mra_site.aws.clients import other_region, regions
+from mra_site.aws.clients import fail_fast, other_region, regions
 from mra_site.aws.dynamodb import Attr, item_put, write_stamp
 from mra_site.aws.errors import AwsError, ConditionFailed, RegionUnavailable
 from mra_site.errors import ApplicationError
 from mra_site.polling import poll
 from mra_site.resources import table_name
-from replication.canary import canary_lag
+from replication.canary import canary_lag, heartbeat_write
 from replication.drain import AtRisk, DrainReport, drain_check, writes_at_risk
 
 from .audit import audit_transition_record
@@ -64,6 +65,8 @@ from .states import RoutingState
 
 # Kept in the audit log and shown to operators; a paragraph, not a document.
 REASON_MAX_LENGTH = 500
+# The sequence number of the heartbeat a fence writes (the canary counts its own from 1).
+FENCE_HEARTBEAT_SEQ = 0
 
 
 class TransitionRefused(ApplicationError):
@@ -271,7 +274,13 @@ class _Attempt:
     found_version: int | None = None
 
     def run(self) -> TransitionResult:
-        replicas = routing_replicas_read()
+        if self.force:
+            # Forced: a region that does not answer at once is taken for down,
+            # not waited on with the usual timeouts and retries.
+            with fail_fast():
+                replicas = routing_replicas_read()
+        else:
+            replicas = routing_replicas_read()
         newest = replicas.newest()
         if newest is None:
             raise _nobody_answered(replicas)
@@ -315,11 +324,14 @@ class _Attempt:
                         drain.summary() + ". Wait for the drain, or force the transition "
                         "and accept losing what has not replicated.",
                     )
-                at_risk = writes_at_risk(source=source, target=drain_target)
+                with fail_fast():
+                    at_risk = writes_at_risk(source=source, target=drain_target)
         else:
             self.lag_seconds = canary_lag(region=other_region(source)).age_seconds()
         record, unreached = self._write(current, authority, replicas)
         clear_state_cache()
+        if self.target is RoutingState.FENCED and not self.force:
+            self._beat_after_fence(current.writer_region)
         return TransitionResult(
             record=record,
             previous=current,
@@ -328,6 +340,13 @@ class _Attempt:
             drain=drain,
             at_risk=at_risk,
         )
+
+    def _beat_after_fence(self, region: str) -> None:
+        """A heartbeat in the fenced region right away: the drain waits for one
+        written after the fence, and the canary's next beat may be a period away.
+        Should it fail, the canary's own beats do, a period later."""
+        with contextlib.suppress(AwsError):
+            heartbeat_write(region=region, seq=FENCE_HEARTBEAT_SEQ)
 
     def _write(
         self, current: StateRecord, authority: str, replicas: Replicas
