@@ -8,7 +8,6 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from mra_site.aws.errors import AwsError
@@ -123,9 +122,6 @@ class DirectionWorker(threading.Thread):
         self.media = MediaReplication(
             direction=direction, checkpoint=self.checkpoint.setdefault(MEDIA_DATASET, {})
         )
-        self.pool = ThreadPoolExecutor(
-            max_workers=len(self.tables), thread_name_prefix=f"round {direction.name}"
-        )
         self.backoff = 0.0
         self.status_at = 0.0
         self.resync_state: dict[str, object] = {}
@@ -158,22 +154,10 @@ class DirectionWorker(threading.Thread):
             failed = not self._resync()
         heartbeat = [t for t in self.tables if t.spec.key == CANARY_DATASET]
         others: list[Dataset] = [t for t in self.tables if t not in heartbeat] + [self.media]
-        # The heartbeat's stream is read before the others start; then each
-        # dataset is read (and below applied) on its own thread: a round takes
-        # as long as its slowest dataset, not the sum of them all.
         healthy = {
             dataset: self._guarded(dataset, lambda d=dataset: self._poll(d, control))[0]
-            for dataset in heartbeat
+            for dataset in [*heartbeat, *others]
         }
-        healthy.update(
-            zip(
-                others,
-                self.pool.map(
-                    lambda d: self._guarded(d, lambda: self._poll(d, control))[0], others
-                ),
-                strict=True,
-            )
-        )
         # Read again after polling, so that a control set before a write always governs it.
         control = self.controls.get(self.direction)
         rebuilding = self.resyncs.pending(self.direction.source)
@@ -186,20 +170,13 @@ class DirectionWorker(threading.Thread):
             # writes (bootstrap seeds of an empty region) must not spread.
             control = dataclasses.replace(control, paused=True)
         progressed = False
-        ready = [dataset for dataset in others if healthy[dataset]]
-        failed |= len(ready) < len(others)
-        for dataset, (ok, applied) in zip(
-            ready,
-            self.pool.map(lambda d: self._guarded(d, lambda: d.apply_due(control)), ready),
-            strict=True,
-        ):
-            healthy[dataset] = ok
-            progressed |= bool(applied)
-        # The heartbeat last, and only once everything read before it was applied.
-        for dataset in heartbeat:
-            if not all(healthy.values()):
+        for dataset in [*others, *heartbeat]:
+            if not all(healthy.values()) and dataset in heartbeat:
                 failed = True
                 break
+            if not healthy[dataset]:
+                failed = True
+                continue
             ok, applied = self._guarded(dataset, lambda d=dataset: d.apply_due(control))
             healthy[dataset] = ok
             progressed |= bool(applied)
