@@ -24,6 +24,7 @@ from _django import django_setup
 django_setup("mra_site.settings.dev")
 
 from devstack.stack import local_stack  # noqa: E402
+from replication.drill.client import StackUnavailable  # noqa: E402
 from replication.drill.runner import DrillReport  # noqa: E402
 from routing.drill import local_drill  # noqa: E402
 
@@ -103,15 +104,21 @@ def main() -> None:
         logs.mkdir()
         state.mkdir()
         with local_stack(logs, state) as stack:
-            for number in range(args.runs):
-                for kind in ("planned", "unplanned"):
-                    print(f"\n== {kind} drill, run {number + 1} of {args.runs}", flush=True)
-                    report = run(
-                        kind, stack, writers=args.writers, duration=args.duration, via=args.via
-                    )
-                    print(report.table(), flush=True)
-                    reports.append(report)
+            try:
+                for number in range(args.runs):
+                    for kind in ("planned", "unplanned"):
+                        print(f"\n== {kind} drill, run {number + 1} of {args.runs}", flush=True)
+                        report = run(
+                            kind, stack, writers=args.writers, duration=args.duration, via=args.via
+                        )
+                        print(report.table(), flush=True)
+                        reports.append(report)
+            except StackUnavailable as exc:
+                # A move refused leaves the stack fenced: later drills cannot start.
+                print(f"\ndrills stopped: {exc}", flush=True)
     summary(reports)
+    if any(sum(r.missing_after_settle.values()) for r in reports):
+        raise SystemExit("acknowledged writes were missing after settling")
 
 
 if __name__ == "__main__":
