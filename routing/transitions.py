@@ -34,7 +34,6 @@ transition attempt, which reads the state anyway: a second audit record,
 `changed` or `refused`, names the attempt it resolves.
 """
 
-import contextlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,7 +48,7 @@ from mra_site.aws.errors import AwsError, ConditionFailed, RegionUnavailable
 from mra_site.errors import ApplicationError
 from mra_site.polling import poll
 from mra_site.resources import table_name
-from replication.canary import canary_lag, heartbeat_write
+from replication.canary import canary_lag
 from replication.drain import AtRisk, DrainReport, drain_check, writes_at_risk
 
 from .audit import audit_transition_record
@@ -65,8 +64,6 @@ from .states import RoutingState
 
 # Kept in the audit log and shown to operators; a paragraph, not a document.
 REASON_MAX_LENGTH = 500
-# The sequence number of the heartbeat a fence writes (the canary counts its own from 1).
-FENCE_HEARTBEAT_SEQ = 0
 
 
 class TransitionRefused(ApplicationError):
@@ -157,9 +154,14 @@ def _describe_routes(current: StateRecord) -> str:
     return ", ".join(allowed)
 
 
-def routing_state_current() -> StateRecord:
-    """The newest state record either replica holds; TransitionRefused (503) if none answers."""
-    replicas = routing_replicas_read()
+def routing_state_current(*, force: bool = False) -> StateRecord:
+    """The newest state record either replica holds; TransitionRefused (503) if none answers.
+    For a forced move, a region that does not answer at once is taken for down."""
+    if force:
+        with fail_fast():
+            replicas = routing_replicas_read()
+    else:
+        replicas = routing_replicas_read()
     newest = replicas.newest()
     if newest is None:
         raise _nobody_answered(replicas)
@@ -330,8 +332,6 @@ class _Attempt:
             self.lag_seconds = canary_lag(region=other_region(source)).age_seconds()
         record, unreached = self._write(current, authority, replicas)
         clear_state_cache()
-        if self.target is RoutingState.FENCED and not self.force:
-            self._beat_after_fence(current.writer_region)
         return TransitionResult(
             record=record,
             previous=current,
@@ -340,13 +340,6 @@ class _Attempt:
             drain=drain,
             at_risk=at_risk,
         )
-
-    def _beat_after_fence(self, region: str) -> None:
-        """A heartbeat in the fenced region right away: the drain waits for one
-        written after the fence, and the canary's next beat may be a period away.
-        Should it fail, the canary's own beats do, a period later."""
-        with contextlib.suppress(AwsError):
-            heartbeat_write(region=region, seq=FENCE_HEARTBEAT_SEQ)
 
     def _write(
         self, current: StateRecord, authority: str, replicas: Replicas
