@@ -1,6 +1,6 @@
 """Failover drills on a local stack of their own: RTO and RPO, run after run.
 
-    .venv/bin/python bench/drill.py [--writers 4] [--duration 30] [--runs 2] [--via door|regional]
+    .venv/bin/python bench/drill.py [--writers 4] [--duration 30] [--runs 3] [--via door|regional]
 
 Starts the Procfile's processes on free ports (two emulated regions, the
 bootstrap with demo users, the replicator, the canary, both sites and the
@@ -24,6 +24,7 @@ from _django import django_setup
 django_setup("mra_site.settings.dev")
 
 from devstack.stack import local_stack  # noqa: E402
+from replication.drill.client import StackUnavailable  # noqa: E402
 from replication.drill.runner import DrillReport  # noqa: E402
 from routing.drill import local_drill  # noqa: E402
 
@@ -42,35 +43,39 @@ def run(kind: str, stack, *, writers: int, duration: float, via: str) -> DrillRe
     return drill.run(kind)
 
 
+def _line(label: str, values: list[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    shown = f"{statistics.median(known):6.2f} / {max(known):6.2f}" if known else "     — /      —"
+    unknown = len(values) - len(known)
+    return f"  {label:38} {shown}" + (f"  ({unknown} run(s) without one)" if unknown else "")
+
+
 def summary(reports: list[DrillReport]) -> None:
     print("\nsummary (seconds; median / worst over the runs)")
     for kind in ("planned", "unplanned"):
         runs = [r for r in reports if r.kind == kind]
         for move in ("failover", "failback"):
+            phases = [p for r in runs for p in r.phases if p["name"] == move]
+            print(_line(f"{kind} {move} transition", [p.get("transition_seconds") for p in phases]))
             for measure in ("to_first_write", "to_all_writers", "rto_door"):
-                values = [
-                    p["rto"].get(measure) for r in runs for p in r.phases if p["name"] == move
-                ]
                 if measure == "rto_door" and all(r.via != "door" for r in runs):
                     continue
-                known = [v for v in values if v is not None]
-                shown = (
-                    f"{statistics.median(known):6.2f} / {max(known):6.2f}"
-                    if known
-                    else "     — /      —"
-                )
-                unknown = len(values) - len(known)
-                print(
-                    f"  {kind:9} {move:8} RTO {measure:15} {shown}"
-                    + (f"  ({unknown} run(s) without one)" if unknown else "")
-                )
+                values = [p["rto"].get(measure) for p in phases]
+                print(_line(f"{kind} {move} RTO {measure}", values))
+        for dataset in ("tables", "media"):
+            lags = [r.lag_p99(dataset) for r in runs]
+            print(_line(f"{kind} replication lag p99 {dataset}", lags))
         missing = [sum(r.missing_after_settle.values()) for r in runs]
         acked = [r.acknowledged.get("total", 0) for r in runs]
         print(f"  {kind:9} acknowledged {acked}, missing after settling {missing}")
         if kind == "unplanned":
             lost = [r.lost_at_failover for r in runs]
             within = [r.loss_matches_at_risk for r in runs]
-            print(f"  {kind:9} missing in the survivor at failover {lost}, within window {within}")
+            predicted = [r.predicted_loss() for r in runs]
+            print(
+                f"  {kind:9} missing in the survivor at failover {lost}, "
+                f"predicted (write rate × table lag p99) {predicted}, within window {within}"
+            )
         door = [r for r in runs if r.via == "door"]
         if door:
             failures = [r.door_write_failures for r in door]
@@ -90,7 +95,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writers", type=int, default=4)
     parser.add_argument("--duration", type=float, default=30.0)
-    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--via", choices=["door", "regional"], default="door")
     args = parser.parse_args()
     reports = []
@@ -99,15 +104,21 @@ def main() -> None:
         logs.mkdir()
         state.mkdir()
         with local_stack(logs, state) as stack:
-            for number in range(args.runs):
-                for kind in ("planned", "unplanned"):
-                    print(f"\n== {kind} drill, run {number + 1} of {args.runs}", flush=True)
-                    report = run(
-                        kind, stack, writers=args.writers, duration=args.duration, via=args.via
-                    )
-                    print(report.table(), flush=True)
-                    reports.append(report)
+            try:
+                for number in range(args.runs):
+                    for kind in ("planned", "unplanned"):
+                        print(f"\n== {kind} drill, run {number + 1} of {args.runs}", flush=True)
+                        report = run(
+                            kind, stack, writers=args.writers, duration=args.duration, via=args.via
+                        )
+                        print(report.table(), flush=True)
+                        reports.append(report)
+            except StackUnavailable as exc:
+                # A move refused leaves the stack fenced: later drills cannot start.
+                print(f"\ndrills stopped: {exc}", flush=True)
     summary(reports)
+    if any(sum(r.missing_after_settle.values()) for r in reports):
+        raise SystemExit("acknowledged writes were missing after settling")
 
 
 if __name__ == "__main__":

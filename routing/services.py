@@ -112,7 +112,7 @@ def routing_failback(
 
 
 def _promote(target: RoutingState, request: _Request, *, wait: float) -> WorkflowResult:
-    current = routing_state_current()
+    current = routing_state_current(force=request.force)
     if current.state is target:
         raise TransitionRefused(
             "invalid_transition",

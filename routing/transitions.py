@@ -42,7 +42,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 
-from mra_site.aws.clients import other_region, regions
+from mra_site.aws.clients import fail_fast, other_region, regions
 from mra_site.aws.dynamodb import Attr, item_put, write_stamp
 from mra_site.aws.errors import AwsError, ConditionFailed, RegionUnavailable
 from mra_site.errors import ApplicationError
@@ -154,9 +154,14 @@ def _describe_routes(current: StateRecord) -> str:
     return ", ".join(allowed)
 
 
-def routing_state_current() -> StateRecord:
-    """The newest state record either replica holds; TransitionRefused (503) if none answers."""
-    replicas = routing_replicas_read()
+def routing_state_current(*, force: bool = False) -> StateRecord:
+    """The newest state record either replica holds; TransitionRefused (503) if none answers.
+    For a forced move, a region that does not answer at once is taken for down."""
+    if force:
+        with fail_fast():
+            replicas = routing_replicas_read()
+    else:
+        replicas = routing_replicas_read()
     newest = replicas.newest()
     if newest is None:
         raise _nobody_answered(replicas)
@@ -271,7 +276,13 @@ class _Attempt:
     found_version: int | None = None
 
     def run(self) -> TransitionResult:
-        replicas = routing_replicas_read()
+        if self.force:
+            # Forced: a region that does not answer at once is taken for down,
+            # not waited on with the usual timeouts and retries.
+            with fail_fast():
+                replicas = routing_replicas_read()
+        else:
+            replicas = routing_replicas_read()
         newest = replicas.newest()
         if newest is None:
             raise _nobody_answered(replicas)
@@ -315,7 +326,8 @@ class _Attempt:
                         drain.summary() + ". Wait for the drain, or force the transition "
                         "and accept losing what has not replicated.",
                     )
-                at_risk = writes_at_risk(source=source, target=drain_target)
+                with fail_fast():
+                    at_risk = writes_at_risk(source=source, target=drain_target)
         else:
             self.lag_seconds = canary_lag(region=other_region(source)).age_seconds()
         record, unreached = self._write(current, authority, replicas)

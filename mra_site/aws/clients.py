@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import boto3
@@ -96,15 +97,43 @@ def dynamodb_table(region: str, table_name: str) -> Table:
     return dynamodb_resource(region).Table(table_name)
 
 
+# A region that has not answered a small request within these (seconds) is
+# taken for down by callers that must decide fast (fail_fast below); a live
+# region answers a read of one item in milliseconds, even loaded, locally.
+PROBE_CONNECT_TIMEOUT = 0.5
+PROBE_READ_TIMEOUT = 1.0
+
+# Set while a caller must decide quickly whether a region answers at all (a
+# forced transition away from a region that may be hung): its calls get the
+# short probe timeouts and are not retried.
+_fail_fast: ContextVar[bool] = ContextVar("mra_aws_fail_fast", default=False)
+
+
+@contextmanager
+def fail_fast() -> Iterator[None]:
+    """AWS calls made inside wait PROBE_*_TIMEOUT seconds at most and are not
+    retried: a region that does not answer in that time counts as down."""
+    token = _fail_fast.set(True)
+    try:
+        yield
+    finally:
+        _fail_fast.reset(token)
+
+
 def _options(region: str) -> tuple[str, str, float, float, int, str]:
-    return (
-        region,
-        endpoint_for(region),
-        settings.MRA_AWS_CONNECT_TIMEOUT,
-        settings.MRA_AWS_READ_TIMEOUT,
-        settings.MRA_AWS_MAX_ATTEMPTS,
-        settings.MRA_AWS_ASSUME_ROLE,
-    )
+    if _fail_fast.get():
+        timeouts = (
+            PROBE_CONNECT_TIMEOUT,
+            PROBE_READ_TIMEOUT,
+            0,  # botocore's max_attempts counts the retries: none
+        )
+    else:
+        timeouts = (
+            settings.MRA_AWS_CONNECT_TIMEOUT,
+            settings.MRA_AWS_READ_TIMEOUT,
+            settings.MRA_AWS_MAX_ATTEMPTS,
+        )
+    return (region, endpoint_for(region), *timeouts, settings.MRA_AWS_ASSUME_ROLE)
 
 
 @functools.cache

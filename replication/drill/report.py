@@ -12,6 +12,12 @@ class Phase:
     new_region: str
     first_write_at: float | None = None
     all_writers_at: float | None = None
+    # When the operator's command returned: the transition itself, drain wait included.
+    transition_done_at: float | None = None
+
+    def transition_seconds(self) -> float | None:
+        done = self.transition_done_at
+        return None if done is None else round(done - self.command_at, 3)
 
     def rto(self, *, via: str) -> dict[str, float | None]:
         def since(moment: float | None) -> float | None:
@@ -42,6 +48,8 @@ class DrillReport:
     loss_matches_at_risk: bool | None = None
     lag_seconds: dict[str, float | None] = field(default_factory=dict)
     replication_lag_p99: dict[str, float | None] = field(default_factory=dict)
+    # Unplanned: acknowledged writes a second before the outage.
+    write_rate: float | None = None
     # Through the door only: writes that did not end in a 201 after their
     # retries, by last status (421 always listed; its target is 0), the answers
     # waited out on the way, and what the reader through the door saw.
@@ -53,6 +61,22 @@ class DrillReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def lag_p99(self, dataset: str) -> float | None:
+        """The worst direction's p99 lag of `dataset`: `media`, or `tables` (every table)."""
+        values = [
+            value
+            for name, value in self.replication_lag_p99.items()
+            if value is not None and (name.endswith(" media") == (dataset == "media"))
+        ]
+        return max(values) if values else None
+
+    def predicted_loss(self) -> float | None:
+        """What a forced failover should lose: the write rate × the table lag p99."""
+        lag = self.lag_p99("tables")
+        if self.write_rate is None or lag is None:
+            return None
+        return round(self.write_rate * lag, 1)
+
     def table(self) -> str:
         rows = [
             ("drill", self.kind),
@@ -60,6 +84,10 @@ class DrillReport:
             ("writers go", "through the front door" if self.via == "door" else "to the regions"),
         ]
         for phase in self.phases:
+            if phase.get("transition_seconds") is not None:
+                rows.append(
+                    (f"transition {phase['name']} took", _secs(phase["transition_seconds"]))
+                )
             rto = phase["rto"]
             rows.append(
                 (
@@ -75,6 +103,13 @@ class DrillReport:
         )
         if self.lost_at_failover is not None:
             rows.append(("missing in the survivor at failover (RPO)", str(self.lost_at_failover)))
+            rows.append(
+                (
+                    "predicted: write rate × table lag p99",
+                    f"{self.write_rate} /s × {_secs(self.lag_p99('tables'))} = "
+                    f"{self.predicted_loss()}",
+                )
+            )
             rows.append(("loss within the reported at-risk window", str(self.loss_matches_at_risk)))
         rows.append(
             (

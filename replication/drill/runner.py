@@ -72,6 +72,7 @@ class Drill:
         self.lags: dict[str, float | None] = {primary: None, secondary: None}
         self._operator_tokens: dict[str, str] = {}
         self._processes: RegionProcesses | None = None
+        self.started_at = time.time()
 
     def _operator_token(self, region: str) -> str:
         if region not in self._operator_tokens:
@@ -99,14 +100,18 @@ class Drill:
                         )
 
     def replication_lag(self) -> dict[str, float | None]:
-        """p99 replication lag per direction and dataset over the last five minutes."""
+        """p99 replication lag per direction and dataset over the last minute (the
+        drill and its settling), over five minutes where the replicator has no
+        shorter window."""
         for region in self.stack.urls:
             answer = self.stack.request(
                 "GET", region, "/api/replication", token=self._operator_token(region)
             )
             if answer.ok:
                 return {
-                    f"{name} {dataset}": stats.get("lag_p99_seconds")
+                    f"{name} {dataset}": stats.get(
+                        "lag_p99_recent_seconds", stats.get("lag_p99_seconds")
+                    )
                     for name, direction in (answer.body.get("directions") or {}).items()
                     for dataset, stats in (direction.get("datasets") or {}).items()
                 }
@@ -171,6 +176,7 @@ class Drill:
         reader = DoorReader(stack=self.stack, stop=self.stop) if self.via == "door" else None
         sampler = threading.Thread(target=self._sample_lag, daemon=True)
         sampler.start()
+        self.started_at = time.time()
         for thread in [*self.writers, *([reader] if reader else [])]:
             thread.start()
         phases: list[Phase] = []
@@ -197,7 +203,12 @@ class Drill:
         for phase in phases:
             self._measure(phase)
             report.phases.append(
-                {"name": phase.name, "new_region": phase.new_region, "rto": phase.rto(via=self.via)}
+                {
+                    "name": phase.name,
+                    "new_region": phase.new_region,
+                    "rto": phase.rto(via=self.via),
+                    "transition_seconds": phase.transition_seconds(),
+                }
             )
         if self.via == "door":
             report.door_write_failures = door_write_failures(self.writers)
@@ -240,6 +251,7 @@ class Drill:
         self.say(f"planned: fencing {self.primary}")
         phase = Phase("failover", time.time(), self.secondary)
         self.operate("failover", via=self.primary, force=False, reason="planned drill")
+        phase.transition_done_at = time.time()
         return phase
 
     def _unplanned_failover(self, report: DrillReport) -> Phase:
@@ -254,6 +266,9 @@ class Drill:
         report.at_risk = self.operate(
             "failover", via=self.secondary, force=True, reason="unplanned drill: region lost"
         )
+        phase.transition_done_at = time.time()
+        acked = [a for a in before_outage if a.acked_at >= self.started_at]
+        report.write_rate = round(len(acked) / max(outage_at - self.started_at, 1e-6), 3)
         # What the survivor lacks while the primary is gone is what a region
         # that never came back would have cost.
         time.sleep(1.0)
@@ -276,6 +291,7 @@ class Drill:
         self.say(f"failing back to {self.primary}")
         phase = Phase("failback", time.time(), self.primary)
         self.operate("failback", via=self.secondary, force=False, reason=f"{kind} drill")
+        phase.transition_done_at = time.time()
         return phase
 
 

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 WINDOW_SECONDS = 300.0
+# A shorter window as well, so that a drill of half a minute reads its own lag
+# and not the one of whatever ran in the minutes before.
+RECENT_SECONDS = 60.0
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -50,10 +53,13 @@ class DatasetStats:
         now = time.time()
         self._trim(now)
         lags = [lag for _, lag in self.samples]
+        recent = [lag for at, lag in self.samples if at >= now - RECENT_SECONDS]
         return {
             "lag_p50_seconds": round(percentile(lags, 0.5), 4) if lags else None,
             "lag_p99_seconds": round(percentile(lags, 0.99), 4) if lags else None,
             "lag_samples": len(lags),
+            "lag_p99_recent_seconds": round(percentile(recent, 0.99), 4) if recent else None,
+            "lag_recent_samples": len(recent),
             "pending": self.pending,
             "pending_exact": self.pending_exact,
             "applied": self.applied,

@@ -1,8 +1,12 @@
+import os
+import signal
 import threading
 
 import pytest
 
+from mra_site.aws.clients import client, dynamodb_resource, fail_fast, region_breaker
 from routing.selectors import routing_history_list, routing_state_get
+from routing.services import routing_failover
 from routing.states import RoutingState
 from routing.transitions import TransitionRefused
 from tests.conftest import PRIMARY, SECONDARY
@@ -187,3 +191,27 @@ def test_writing_region_down_needs_force_and_is_reported(aws):
     failover = move(FAILOVER, 2, force=True)
     assert failover.record.writable_region == SECONDARY
     assert routing_state_get(region=SECONDARY, max_age=0).version == 3
+
+
+@pytest.mark.slow
+def test_a_forced_failover_asks_a_frozen_primary_once_and_goes_ahead(aws, settings):
+    settings.MRA_AWS_REGION_COOLDOWN = 30
+    asked: list[str] = []
+    with fail_fast():
+        hooked = [client("dynamodb", PRIMARY), dynamodb_resource(PRIMARY).meta.client]
+    for hook in hooked:
+        hook.meta.events.register("before-send", lambda **kwargs: asked.append("primary"))
+    group = aws[PRIMARY].proc.pid
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        outcome = routing_failover(
+            actor="ops", reason="region lost", force=True, via_region=SECONDARY
+        )
+    finally:
+        os.killpg(group, signal.SIGCONT)
+        region_breaker.reset()
+    assert [step.record.state for step in outcome.steps] == [FENCED, FAILOVER]
+    assert all(PRIMARY in step.unreached for step in outcome.steps)
+    assert outcome.last.record.writable_region == SECONDARY
+    # One try of the state read; the breaker answered every later call at once.
+    assert asked == ["primary"]

@@ -1,8 +1,9 @@
+import socket
 import time
 
 import pytest
 
-from mra_site.aws.clients import aws_call, client, dynamodb_table
+from mra_site.aws.clients import PROBE_READ_TIMEOUT, aws_call, client, dynamodb_table, fail_fast
 from mra_site.aws.errors import RegionUnavailable, ResourceMissing
 from tests.conftest import PRIMARY, SECONDARY
 
@@ -41,6 +42,24 @@ def test_a_dead_region_fails_fast_with_the_project_exception(aws, settings):
     # The first try and botocore's retries (its max_attempts counts retries).
     assert len(attempts) <= settings.MRA_AWS_MAX_ATTEMPTS + 1
     assert info.value.region == PRIMARY
+
+
+def test_a_hung_region_is_asked_once_with_the_short_timeout_when_failing_fast(aws, settings):
+    # Connections are accepted (the kernel's backlog) and never answered: a frozen process.
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen(8)
+        url = f"http://127.0.0.1:{hung.getsockname()[1]}"
+        settings.MRA_AWS_ENDPOINTS = {**settings.MRA_AWS_ENDPOINTS, PRIMARY: url}
+        with fail_fast():
+            dynamodb = client("dynamodb", PRIMARY)
+            attempts = []
+            dynamodb.meta.events.register("before-send", lambda **kwargs: attempts.append(1))
+            with pytest.raises(RegionUnavailable), aws_call(PRIMARY, "list tables"):
+                dynamodb.list_tables()
+    assert attempts == [1]
+    assert dynamodb.meta.config.read_timeout == PROBE_READ_TIMEOUT
+    assert client("dynamodb", PRIMARY) is not dynamodb
 
 
 def test_a_region_that_did_not_answer_is_not_asked_again_during_its_cooldown(aws, settings):
