@@ -89,8 +89,12 @@ class Watch:
     def died(self) -> list[str]:
         return [p.name for p in self.stack.processes if not p.running]
 
-    def run(self, phase: Phase, seconds: float, *, during: threading.Event | None = None) -> None:
-        """Sample RSS every SAMPLE_SECONDS and CPU over whole windows, for `seconds`."""
+    def run(self, phase: Phase, seconds: float, *, stored_every_sample: bool = True) -> None:
+        """Sample RSS every SAMPLE_SECONDS and CPU over whole windows, for `seconds`.
+
+        Reading the stored bytes lists and scans both regions: idle, that is
+        done at the phase's start and end only, so that the emulators' idle
+        CPU is not the benchmark's own requests."""
         end = time.monotonic() + seconds
         window_start = time.monotonic()
         window_cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
@@ -98,7 +102,8 @@ class Watch:
             now = time.monotonic()
             for name, pid in self.pids.items():
                 phase.rss.setdefault(name, []).append((now, rss(pid)))
-            phase.stored.append((now, stored_bytes(self.stack)))
+            if stored_every_sample or not phase.stored or now >= end:
+                phase.stored.append((now, stored_bytes(self.stack)))
             if now - window_start >= CPU_WINDOW_SECONDS - 0.5:
                 for name, pid in self.pids.items():
                     used = cpu_seconds(pid) - window_cpu[name]
@@ -211,8 +216,18 @@ def mb(value: float) -> str:
     return f"{value / 1e6:8.1f}"
 
 
-def report(phase: Phase) -> None:
-    print(f"\n{phase.name}")
+def after_warmup(samples: list[tuple[float, int]], warmup: float) -> list[tuple[float, int]]:
+    """The samples from `warmup` seconds after the phase's first one on."""
+    if not samples:
+        return samples
+    start = samples[0][0] + warmup
+    kept = [s for s in samples if s[0] >= start]
+    return kept if len(kept) >= 2 else samples
+
+
+def report(phase: Phase, warmup: float = 0.0) -> None:
+    fitted = f" (growth fitted after {warmup / 60:g} min of warm-up)" if warmup else ""
+    print(f"\n{phase.name}{fitted}")
     print(
         f"  {'process':16} {'RSS start MB':>12} {'RSS end MB':>10} {'growth MB/h':>11}"
         f" {'CPU % idle':>10} {'windows':>8}"
@@ -224,7 +239,7 @@ def report(phase: Phase) -> None:
         total_cpu += cpu if windows else 0.0
         print(
             f"  {name:16} {mb(samples[0][1]):>12} {mb(samples[-1][1]):>10}"
-            f" {mb(slope_per_hour(samples)):>11} {cpu:10.1f} {len(windows):8}"
+            f" {mb(slope_per_hour(after_warmup(samples, warmup))):>11} {cpu:10.1f} {len(windows):8}"
         )
     if phase.cpu:
         print(f"  {'whole stack':16} {'':>12} {'':>10} {'':>11} {total_cpu:10.1f}")
@@ -240,6 +255,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--idle-minutes", type=float, default=5.0)
     parser.add_argument("--load-minutes", type=float, default=5.0)
+    parser.add_argument(
+        "--warmup-minutes",
+        type=float,
+        default=0.0,
+        help="fit the idle growth per hour only after this many minutes (warm-up excluded)",
+    )
     args = parser.parse_args()
     print(
         f"{os.cpu_count()} cores, load average at start"
@@ -256,8 +277,8 @@ def main() -> None:
             client = Stack(stack.site_urls, door_url=stack.door_url)
             idle = Phase("idle")
             print(f"idle for {args.idle_minutes} min", flush=True)
-            watch.run(idle, args.idle_minutes * 60)
-            report(idle)
+            watch.run(idle, args.idle_minutes * 60, stored_every_sample=False)
+            report(idle, min(args.warmup_minutes, args.idle_minutes) * 60)
             busy = Phase("light load: one ~50 KB upload and two comments a second")
             stop = threading.Event()
             load = Load(client, stop)
