@@ -12,8 +12,10 @@ included) as a share of one core.
 
 Prints, per process: RSS at the start and at the end of each phase, its
 growth per hour (least-squares fit over the phase's samples) and its idle
-CPU; beside the load phase's growth, the bytes the regions store (S3 object
-versions and DynamoDB items), which legitimately grow with the load.
+CPU (with --canary-split-minutes, again with the canary stopped: what the
+heartbeat every second costs the rest of the stack); beside the load phase's
+growth, the bytes the regions store (S3 object versions and DynamoDB items),
+which legitimately grow with the load.
 
 Exits non-zero only when a process died or an acknowledged write is missing
 in either region after settling, never on a figure.
@@ -37,6 +39,7 @@ from _processes import cpu_seconds, rss
 django_setup("mra_site.settings.dev")
 
 import boto3  # noqa: E402
+import psutil  # noqa: E402
 from django.conf import settings  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -243,6 +246,9 @@ def report(phase: Phase, warmup: float = 0.0) -> None:
         )
     if phase.cpu:
         print(f"  {'whole stack':16} {'':>12} {'':>10} {'':>11} {total_cpu:10.1f}")
+        windows = zip(*phase.cpu.values(), strict=False)
+        shares = " ".join(f"{sum(w) * 100:.1f}" for w in windows)
+        print(f"  whole stack per 60 s window, %: {shares}")
     if phase.stored:
         first, last = phase.stored[0][1], phase.stored[-1][1]
         print(
@@ -255,6 +261,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--idle-minutes", type=float, default=5.0)
     parser.add_argument("--load-minutes", type=float, default=5.0)
+    parser.add_argument(
+        "--canary-split-minutes",
+        type=float,
+        default=0.0,
+        help="after the idle phase, this long with the canary stopped (SIGSTOP): the heartbeat's"
+        " share of the idle cost",
+    )
     parser.add_argument(
         "--warmup-minutes",
         type=float,
@@ -279,6 +292,16 @@ def main() -> None:
             print(f"idle for {args.idle_minutes} min", flush=True)
             watch.run(idle, args.idle_minutes * 60, stored_every_sample=False)
             report(idle, min(args.warmup_minutes, args.idle_minutes) * 60)
+            if args.canary_split_minutes > 0 and not watch.died():
+                canary = psutil.Process(watch.pids["canary"])
+                quiet = Phase("idle, canary stopped (no heartbeat)")
+                print(f"\nidle without the canary for {args.canary_split_minutes} min", flush=True)
+                canary.suspend()
+                try:
+                    watch.run(quiet, args.canary_split_minutes * 60, stored_every_sample=False)
+                finally:
+                    canary.resume()
+                report(quiet)
             busy = Phase("light load: one ~50 KB upload and two comments a second")
             stop = threading.Event()
             load = Load(client, stop)

@@ -32,8 +32,10 @@ Dataset = TableReplication | MediaReplication
 # its own (DirectionWorker.listen) ends a wait as soon as an object changes; a
 # source that stops answering holds that thread only, never the direction's
 # table reads or its status (written every STATUS_SECONDS, waits included).
+# While the canary beats (every second) its events wake every direction, so a
+# change that reaches no queue (a table write) waits at most a second then.
 IDLE_FIRST = 0.05
-IDLE_MAX = 1.0
+IDLE_MAX = 2.0
 STATUS_SECONDS = 0.5
 # The listener's long poll stays within the AWS clients' read timeout.
 LISTEN_RETRY_SECONDS = 1.0
