@@ -183,6 +183,11 @@ class DirectionWorker(threading.Thread):
         controls = ControlReader()
         wait = max(0, int(settings.MRA_AWS_READ_TIMEOUT - 1.0))
         while not self.stop_event.is_set():
+            if self.backoff:
+                # A failing round resets what was received: let the messages stay in
+                # the queue, visible, until the direction works again.
+                self.stop_event.wait(min(self.backoff, IDLE_MAX))
+                continue
             try:
                 heard = self.media.listen(controls.get(self.direction), wait=wait)
             except AwsError:
