@@ -12,8 +12,10 @@ included) as a share of one core.
 
 Prints, per process: RSS at the start and at the end of each phase, its
 growth per hour (least-squares fit over the phase's samples) and its idle
-CPU; beside the load phase's growth, the bytes the regions store (S3 object
-versions and DynamoDB items), which legitimately grow with the load.
+CPU (with --canary-split-minutes, again with the canary stopped: what the
+heartbeat every second costs the rest of the stack); beside the load phase's
+growth, the bytes the regions store (S3 object versions and DynamoDB items),
+which legitimately grow with the load.
 
 Exits non-zero only when a process died or an acknowledged write is missing
 in either region after settling, never on a figure.
@@ -37,6 +39,7 @@ from _processes import cpu_seconds, rss
 django_setup("mra_site.settings.dev")
 
 import boto3  # noqa: E402
+import psutil  # noqa: E402
 from django.conf import settings  # noqa: E402
 from PIL import Image  # noqa: E402
 
@@ -89,8 +92,12 @@ class Watch:
     def died(self) -> list[str]:
         return [p.name for p in self.stack.processes if not p.running]
 
-    def run(self, phase: Phase, seconds: float, *, during: threading.Event | None = None) -> None:
-        """Sample RSS every SAMPLE_SECONDS and CPU over whole windows, for `seconds`."""
+    def run(self, phase: Phase, seconds: float, *, stored_every_sample: bool = True) -> None:
+        """Sample RSS every SAMPLE_SECONDS and CPU over whole windows, for `seconds`.
+
+        Reading the stored bytes lists and scans both regions: idle, that is
+        done at the phase's start and end only, so that the emulators' idle
+        CPU is not the benchmark's own requests."""
         end = time.monotonic() + seconds
         window_start = time.monotonic()
         window_cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
@@ -98,7 +105,8 @@ class Watch:
             now = time.monotonic()
             for name, pid in self.pids.items():
                 phase.rss.setdefault(name, []).append((now, rss(pid)))
-            phase.stored.append((now, stored_bytes(self.stack)))
+            if stored_every_sample or not phase.stored or now >= end:
+                phase.stored.append((now, stored_bytes(self.stack)))
             if now - window_start >= CPU_WINDOW_SECONDS - 0.5:
                 for name, pid in self.pids.items():
                     used = cpu_seconds(pid) - window_cpu[name]
@@ -211,8 +219,18 @@ def mb(value: float) -> str:
     return f"{value / 1e6:8.1f}"
 
 
-def report(phase: Phase) -> None:
-    print(f"\n{phase.name}")
+def after_warmup(samples: list[tuple[float, int]], warmup: float) -> list[tuple[float, int]]:
+    """The samples from `warmup` seconds after the phase's first one on."""
+    if not samples:
+        return samples
+    start = samples[0][0] + warmup
+    kept = [s for s in samples if s[0] >= start]
+    return kept if len(kept) >= 2 else samples
+
+
+def report(phase: Phase, warmup: float = 0.0) -> None:
+    fitted = f" (growth fitted after {warmup / 60:g} min of warm-up)" if warmup else ""
+    print(f"\n{phase.name}{fitted}")
     print(
         f"  {'process':16} {'RSS start MB':>12} {'RSS end MB':>10} {'growth MB/h':>11}"
         f" {'CPU % idle':>10} {'windows':>8}"
@@ -224,10 +242,13 @@ def report(phase: Phase) -> None:
         total_cpu += cpu if windows else 0.0
         print(
             f"  {name:16} {mb(samples[0][1]):>12} {mb(samples[-1][1]):>10}"
-            f" {mb(slope_per_hour(samples)):>11} {cpu:10.1f} {len(windows):8}"
+            f" {mb(slope_per_hour(after_warmup(samples, warmup))):>11} {cpu:10.1f} {len(windows):8}"
         )
     if phase.cpu:
         print(f"  {'whole stack':16} {'':>12} {'':>10} {'':>11} {total_cpu:10.1f}")
+        windows = zip(*phase.cpu.values(), strict=False)
+        shares = " ".join(f"{sum(w) * 100:.1f}" for w in windows)
+        print(f"  whole stack per 60 s window, %: {shares}")
     if phase.stored:
         first, last = phase.stored[0][1], phase.stored[-1][1]
         print(
@@ -240,6 +261,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--idle-minutes", type=float, default=5.0)
     parser.add_argument("--load-minutes", type=float, default=5.0)
+    parser.add_argument(
+        "--canary-split-minutes",
+        type=float,
+        default=0.0,
+        help="after the idle phase, this long with the canary stopped (SIGSTOP): the heartbeat's"
+        " share of the idle cost",
+    )
+    parser.add_argument(
+        "--warmup-minutes",
+        type=float,
+        default=0.0,
+        help="fit the idle growth per hour only after this many minutes (warm-up excluded)",
+    )
     args = parser.parse_args()
     print(
         f"{os.cpu_count()} cores, load average at start"
@@ -256,8 +290,18 @@ def main() -> None:
             client = Stack(stack.site_urls, door_url=stack.door_url)
             idle = Phase("idle")
             print(f"idle for {args.idle_minutes} min", flush=True)
-            watch.run(idle, args.idle_minutes * 60)
-            report(idle)
+            watch.run(idle, args.idle_minutes * 60, stored_every_sample=False)
+            report(idle, min(args.warmup_minutes, args.idle_minutes) * 60)
+            if args.canary_split_minutes > 0 and not watch.died():
+                canary = psutil.Process(watch.pids["canary"])
+                quiet = Phase("idle, canary stopped (no heartbeat)")
+                print(f"\nidle without the canary for {args.canary_split_minutes} min", flush=True)
+                canary.suspend()
+                try:
+                    watch.run(quiet, args.canary_split_minutes * 60, stored_every_sample=False)
+                finally:
+                    canary.resume()
+                report(quiet)
             busy = Phase("light load: one ~50 KB upload and two comments a second")
             stop = threading.Event()
             load = Load(client, stop)

@@ -1,6 +1,6 @@
-"""One direction of media replication: S3 events from the source's queue, delete markers
-from a sweep of the source bucket (the emulator sends no event when a delete marker is
-created), each applied to the target bucket."""
+"""One direction of media replication: S3 events from the source's queue (new objects,
+removals, delete markers), and a sweep of the source bucket's delete markers as a safety
+net, each applied to the target bucket."""
 
 import threading
 import time
@@ -26,7 +26,12 @@ BUFFER_LIMIT = 1000
 # Changes applied per round, and how many keys are copied at once.
 APPLY_BATCH = 100
 APPLY_THREADS = 8
+# The sweep runs at most every SWEEP_SECONDS, and that often only while something
+# happens (a change other than a heartbeat was read, or the queue held messages);
+# otherwise every SWEEP_IDLE_SECONDS: delete markers arrive as events too
+# (s3:ObjectRemoved:DeleteMarkerCreated), so the sweep is the safety net.
 SWEEP_SECONDS = 1.0
+SWEEP_IDLE_SECONDS = 15.0
 SWEEP_COST_FACTOR = 4
 # How long a received message stays invisible to other receivers, beyond any delay.
 VISIBILITY_SECONDS = 10
@@ -123,9 +128,10 @@ def object_remove(*, source: str, target: str, key: str, deleted_at: float) -> b
 
 
 class Sweeper:
-    """Lists the source bucket's current delete markers (and the queue's depth) every
-    SWEEP_SECONDS in a thread of its own, so that a large bucket never holds up
-    the copying of new objects.
+    """Lists the source bucket's current delete markers (and the queue's depth) in a
+    thread of its own, so that a large bucket never holds up the copying of new
+    objects: every SWEEP_SECONDS while `wanted` (something happened) or the queue
+    held messages at the last sweep, else every SWEEP_IDLE_SECONDS.
 
     A marker's creation time is bounded below by the previous sweep (S3 keeps
     whole seconds), which over- rather than under-states its lag.
@@ -138,6 +144,12 @@ class Sweeper:
         self.result: tuple[list[DeleteMarker], float, int, float] | AwsError | None = None
         self.thread: threading.Thread | None = None
         self.previous = 0.0
+        self.wanted = threading.Event()
+
+    def want(self) -> None:
+        """Sweep again as soon as SWEEP_SECONDS allows: something other than a heartbeat
+        changed, so a drain may be waiting for a sweep that started after it."""
+        self.wanted.set()
 
     def ensure_running(self) -> None:
         if self.thread is None or not self.thread.is_alive():
@@ -154,7 +166,9 @@ class Sweeper:
     def _run(self) -> None:
         source = self.direction.source
         while True:
+            self.wanted.clear()
             started = time.time()
+            depth = 0
             try:
                 latest = s3.delete_markers_latest(region=source, bucket=media_bucket(source))
                 depth = sqs.queue_depth(region=source, url=self.queue_url or "", in_flight=False)
@@ -173,6 +187,8 @@ class Sweeper:
             # bucket; sweeping a large bucket less often keeps that cost bounded.
             took = time.time() - started
             time.sleep(max(SWEEP_SECONDS - took, SWEEP_COST_FACTOR * took))
+            if not depth:
+                self.wanted.wait(max(0.0, SWEEP_IDLE_SECONDS - (time.time() - started)))
 
 
 @dataclass
@@ -226,11 +242,38 @@ class MediaReplication:
             max_workers=APPLY_THREADS, thread_name_prefix=f"media {direction}"
         )
         self.sweeper = Sweeper(direction)
+        # Messages a long poll on the listening thread received (see listen).
+        self.heard_lock = threading.Lock()
+        self.heard: list[sqs.QueueMessage] = []
+        # Set by poll when a change other than a heartbeat was received.
+        self.active = False
 
     def reset(self) -> None:
         self.queue_url = None
         self.messages.clear()
         self.markers = []
+        with self.heard_lock:
+            self.heard = []
+
+    def listen(self, control: Control, *, wait: int) -> bool | None:
+        """One SQS long poll of the source's queue, from a thread of its own: what it
+        receives waits for the next poll, and True tells the direction's loop to
+        go round now. None when there was nothing to listen to (no queue yet,
+        paused, buffer full). A source that stops answering holds this thread
+        only, never the direction's table reads or its status."""
+        url = self.queue_url
+        if url is None or control.paused or len(self.messages) >= BUFFER_LIMIT:
+            return None
+        batch = sqs.queue_receive(
+            region=self.direction.source,
+            url=url,
+            visibility=VISIBILITY_SECONDS + int(control.delay_seconds),
+            wait=wait,
+        )
+        if batch:
+            with self.heard_lock:
+                self.heard += batch
+        return bool(batch)
 
     def poll(self, control: Control, *, wait: int = 0) -> None:
         """Receive what the queue holds; with `wait` (seconds), block on the queue
@@ -240,7 +283,8 @@ class MediaReplication:
             self.queue_url = sqs.queue_url_get(region=source, name=queue_name(source))
             self.sweeper.queue_url = self.queue_url
         self.sweeper.ensure_running()
-        received: list[sqs.QueueMessage] = []
+        with self.heard_lock:
+            received, self.heard = self.heard, []
         while not control.paused and len(self.messages) + len(received) < BUFFER_LIMIT:
             batch = sqs.queue_receive(
                 region=source,
@@ -251,14 +295,18 @@ class MediaReplication:
             received += batch
             if len(batch) < 10 or len(received) >= APPLY_BATCH:
                 break
+        self.active = False
         for message in received:
             pending = self.messages.get(message.message_id)
             if pending:
                 pending.receipt_handle = message.receipt_handle
             else:
-                self.messages[message.message_id] = PendingMessage(
+                pending = self.messages[message.message_id] = PendingMessage(
                     message.receipt_handle, message_changes(message.body)
                 )
+            self.active |= any(key != HEARTBEAT_KEY for _, key, _ in pending.changes)
+        if self.active:
+            self.sweeper.want()
         self._take_sweep()
         self.stats.pending = self._pending()
         # Delete markers and the queue's depth are only as fresh as the last sweep.

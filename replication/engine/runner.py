@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from django.conf import settings
+
 from mra_site.aws.errors import AwsError
 from mra_site.resources import TABLES
 
@@ -24,12 +26,19 @@ logger = logging.getLogger(__name__)
 
 Dataset = TableReplication | MediaReplication
 
-# After a round that applied nothing, the next round waits this long. A long
-# poll of the event queue would idle cheaper, but a poll held by a source that
-# stopped answering holds the direction's tables and status with it: the
-# drain check then finds the replicator stale, and a failback waits.
-IDLE_SECONDS = 0.05
+# After a round that read nothing but heartbeats, the next round waits IDLE_FIRST,
+# then twice as long after each such round, up to IDLE_MAX; any other change
+# read snaps it back. A long poll of the source's event queue on a thread of
+# its own (DirectionWorker.listen) ends a wait as soon as an object changes; a
+# source that stops answering holds that thread only, never the direction's
+# table reads or its status (written every STATUS_SECONDS, waits included).
+# While the canary beats (every second) its events wake every direction, so a
+# change that reaches no queue (a table write) waits at most a second then.
+IDLE_FIRST = 0.05
+IDLE_MAX = 2.0
 STATUS_SECONDS = 0.5
+# The listener's long poll stays within the AWS clients' read timeout.
+LISTEN_RETRY_SECONDS = 1.0
 BACKOFF_FIRST = 0.25
 BACKOFF_MAX = 5.0
 RESYNC_FILE = "resync.json"
@@ -123,22 +132,72 @@ class DirectionWorker(threading.Thread):
             direction=direction, checkpoint=self.checkpoint.setdefault(MEDIA_DATASET, {})
         )
         self.backoff = 0.0
+        self.idle = 0.0
+        self.active = False  # the last round read a change other than a heartbeat
+        self.wake = threading.Event()
         self.status_at = 0.0
         self.resync_state: dict[str, object] = {}
 
     def run(self) -> None:
+        threading.Thread(target=self.listen, name=f"listen {self.direction}", daemon=True).start()
         while not self.stop_event.is_set():
             progressed = self.step()
             self.write_status()
             if self.backoff:
-                self.stop_event.wait(self.backoff)
-            elif not progressed:
-                self.idle_wait()
+                self.wait(self.backoff, wakeable=False)
+            elif self.busy() and progressed:
+                self.idle = 0.0
+            else:
+                ladder = min(IDLE_MAX, self.idle * 2 or IDLE_FIRST)
+                self.idle = IDLE_FIRST if self.busy() else ladder
+                self.wait(self.idle, wakeable=True)
         self.write_status(force=True)
 
-    def idle_wait(self) -> None:
-        """Wait before the next round after one that applied nothing."""
-        self.stop_event.wait(IDLE_SECONDS)
+    def busy(self) -> bool:
+        """The last round read a change other than a heartbeat, or changes are still
+        waiting (a backlog, or a delay the drill controls set)."""
+        return (
+            self.active
+            or bool(self.media.messages or self.media.markers)
+            or any(table.buffer for table in self.tables)
+        )
+
+    def wait(self, seconds: float, *, wakeable: bool) -> None:
+        """Wait before the next round, writing the status meanwhile; a wakeable wait
+        ends when the listener heard of a change (or on stop)."""
+        end = time.monotonic() + seconds
+        while not self.stop_event.is_set():
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                break
+            if wakeable and self.wake.wait(min(remaining, STATUS_SECONDS)):
+                break
+            if not wakeable:
+                self.stop_event.wait(min(remaining, STATUS_SECONDS))
+            self.write_status()
+        self.wake.clear()
+
+    def listen(self) -> None:
+        """Long-poll the source's event queue and wake the direction's loop when
+        something arrives (see MediaReplication.listen)."""
+        controls = ControlReader()
+        wait = max(0, int(settings.MRA_AWS_READ_TIMEOUT - 1.0))
+        while not self.stop_event.is_set():
+            if self.backoff:
+                # A failing round resets what was received: let the messages stay in
+                # the queue, visible, until the direction works again.
+                self.stop_event.wait(min(self.backoff, IDLE_MAX))
+                continue
+            try:
+                heard = self.media.listen(controls.get(self.direction), wait=wait)
+            except AwsError:
+                # The direction's loop reports the source's errors; listen again later.
+                self.stop_event.wait(LISTEN_RETRY_SECONDS)
+                continue
+            if heard:
+                self.wake.set()
+            elif heard is None or not wait:
+                self.stop_event.wait(IDLE_MAX)
 
     def step(self) -> bool:
         """One round over every dataset; True when anything was applied.
@@ -154,10 +213,17 @@ class DirectionWorker(threading.Thread):
             failed = not self._resync()
         heartbeat = [t for t in self.tables if t.spec.key == CANARY_DATASET]
         others: list[Dataset] = [t for t in self.tables if t not in heartbeat] + [self.media]
+        read_before = {table: len(table.buffer) for table in self.tables}
         healthy = {
             dataset: self._guarded(dataset, lambda d=dataset: self._poll(d, control))[0]
             for dataset in [*heartbeat, *others]
         }
+        self.active = self.media.active or any(
+            len(t.buffer) > read_before[t] for t in self.tables if t not in heartbeat
+        )
+        if self.active:
+            # A sweep that starts after this change, for a drain that may wait on it.
+            self.media.sweeper.want()
         # Read again after polling, so that a control set before a write always governs it.
         control = self.controls.get(self.direction)
         rebuilding = self.resyncs.pending(self.direction.source)
@@ -276,4 +342,6 @@ def replicator_run(*, stop: threading.Event) -> None:
         worker.start()
     for worker in workers:
         while worker.is_alive():
+            if stop.is_set():
+                worker.wake.set()
             worker.join(timeout=0.5)

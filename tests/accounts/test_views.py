@@ -145,7 +145,7 @@ def test_operators_are_recognised_from_the_group(aws, make_user, client):
         tokens = cognito.sign_in(region=PRIMARY, username=username, password="Correct-horse-1")
         client.cookies[ACCESS_COOKIE] = tokens.access_token
         page = client.get("/").content.decode()
-        assert ('<span class="badge">operator</span>' in page) is is_operator
+        assert ('class="badge console-link"' in page) is is_operator
 
 
 def test_token_api(aws, make_user, client):

@@ -106,7 +106,7 @@ def test_signed_out_visitors_get_the_explanation_and_are_sent_to_sign_in(aws, se
 
     visitor = Client()
     gallery = visitor.get("/").content.decode()
-    assert "Share photos that survive losing a region." in gallery
+    assert "Share your photos, see what others are sharing." in gallery
     assert "No photos yet" in gallery
     for path in ("/upload/", "/me/"):
         response = visitor.get(path)
