@@ -92,13 +92,18 @@ class Process(abc.ABC):
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.terminate()
             try:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         self.proc = None
+
+    def terminate(self) -> None:
+        """Ask it to stop without waiting (`stop` then waits)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
 
     def kill(self) -> None:
         """Stop it the hard way, mid-work, as a crash would."""
@@ -226,3 +231,12 @@ class Replicator(ManageCommand):
             if status["updated_at"] < self.started_at:
                 return False
         return True
+
+
+def processes_stop(processes: list[Process]) -> None:
+    """Stop them all at once: each is asked first, then each is waited for (and
+    killed after `stop`'s grace), so that the slowest sets the time, not their sum."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.stop()

@@ -15,7 +15,7 @@ from mra_site.aws.clients import clear_client_cache
 from mra_site.bootstrap import bootstrap_region
 
 from .iam import site_roles_ensure
-from .processes import Emulator
+from .processes import Emulator, processes_stop
 from .stack import PRIMARY, SECONDARY
 
 
@@ -44,5 +44,4 @@ def emulated_regions(
                     site_roles_ensure(region=region)
             yield emulators
     finally:
-        for emulator in emulators.values():
-            emulator.stop()
+        processes_stop(list(emulators.values()))

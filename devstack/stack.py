@@ -22,6 +22,7 @@ from .processes import (
     Process,
     Site,
     clean_env,
+    processes_stop,
     site_role_env,
 )
 
@@ -106,5 +107,8 @@ def local_stack(log_dir: Path, state_dir: Path) -> Iterator[LocalStack]:
         )
         yield LocalStack(emulators=emulators, sites=sites, door=door, env=env, processes=processes)
     finally:
-        for process in reversed(processes):
-            process.stop()
+        # The door, the canary, the replicator and the sites go together, then
+        # the regions they were talking to.
+        clients = [p for p in processes if p not in emulators.values()]
+        processes_stop(clients)
+        processes_stop(list(emulators.values()))

@@ -16,7 +16,7 @@ from django.test import override_settings
 from devstack.data import Items, region_data_restore, tables_snapshot
 from devstack.door import Door
 from devstack.iam import site_roles_ensure
-from devstack.processes import Emulator, Site
+from devstack.processes import Emulator, Site, processes_stop
 from devstack.regions import emulated_regions
 from mra_site.aws.clients import region_breaker
 from mra_site.aws.cognito import clear_pool_cache
@@ -187,8 +187,7 @@ def sites(emulators, log_dir, sites_state_dir, aws_call_log) -> Iterator[dict[st
         site.start()
     with override_settings(MRA_REGION_URLS=ports):
         yield pending
-    for site in pending.values():
-        site.stop()
+    processes_stop(list(pending.values()))
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 the front door in front of them, nothing else."""
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,9 @@ REGION_HEADER = "X-MRA-Region"
 # What an answer through the door is attributed to when no region named itself
 # (the door's own answer, or no answer at all).
 DOOR = "door"
+
+# How many reads the drill's checks of what a region holds send at once.
+CHECKS_AT_ONCE = 8
 
 
 class StackUnavailable(Exception):
@@ -127,8 +131,20 @@ class Stack:
             return False
 
     def photo_ids(self, region: str, ids: set[str]) -> set[str]:
-        """Which of `ids` the region holds."""
-        return {pid for pid in ids if self.request("GET", region, f"/api/photos/{pid}").ok}
+        """Which of `ids` the region holds (asked CHECKS_AT_ONCE at a time)."""
+        ordered = sorted(ids)
+        with ThreadPoolExecutor(CHECKS_AT_ONCE) as pool:
+            held = pool.map(
+                lambda pid: self.request("GET", region, f"/api/photos/{pid}").ok, ordered
+            )
+            return {pid for pid, ok in zip(ordered, held, strict=True) if ok}
+
+    def comment_ids_of(self, region: str, photo_ids: set[str]) -> dict[str, set[str]]:
+        """The comment ids the region holds on each of `photo_ids`."""
+        ordered = sorted(photo_ids)
+        with ThreadPoolExecutor(CHECKS_AT_ONCE) as pool:
+            found = pool.map(lambda pid: self.comment_ids(region, pid), ordered)
+            return dict(zip(ordered, found, strict=True))
 
     def comment_ids(self, region: str, photo_id: str) -> set[str]:
         found: set[str] = set()

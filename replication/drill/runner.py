@@ -137,23 +137,25 @@ class Drill:
     def missing_in(self, region: str, acks: list[Ack]) -> list[Ack]:
         photos = {a.id for a in acks if a.kind == "photo"}
         held = self.stack.photo_ids(region, photos)
-        comments_by_photo: dict[str, set[str]] = {}
-        missing = [a for a in acks if a.kind == "photo" and a.id not in held]
-        for ack in acks:
-            if ack.kind != "comment":
-                continue
-            if ack.photo_id not in comments_by_photo:
-                comments_by_photo[ack.photo_id] = self.stack.comment_ids(region, ack.photo_id)
-            if ack.id not in comments_by_photo[ack.photo_id]:
-                missing.append(ack)
-        return missing
+        comments = self.stack.comment_ids_of(
+            region, {a.photo_id for a in acks if a.kind == "comment"}
+        )
+        return [
+            a
+            for a in acks
+            if (a.kind == "photo" and a.id not in held)
+            or (a.kind == "comment" and a.id not in comments[a.photo_id])
+        ]
 
     def settle(self, regions: list[str], acks: list[Ack]) -> dict[str, list[Ack]]:
-        """What each region still lacks once it holds every ack, or when SETTLE_TIMEOUT ends."""
-        missing: dict[str, list[Ack]] = {}
+        """What each region still lacks once it holds every ack, or when SETTLE_TIMEOUT ends.
+
+        Nothing the drill wrote is deleted, so a write a region was found holding
+        is not asked for again: each pass asks only for what the last one missed."""
+        missing: dict[str, list[Ack]] = {region: acks for region in regions}
 
         def all_there() -> bool:
-            missing.update({region: self.missing_in(region, acks) for region in regions})
+            missing.update({region: self.missing_in(region, missing[region]) for region in regions})
             return not any(missing.values())
 
         with contextlib.suppress(TimeoutError):
