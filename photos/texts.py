@@ -68,6 +68,7 @@ def _name(char: str) -> str:
 TITLE_REQUIRED = "Give the photo a title."
 IMAGE_REQUIRED = "Choose a photo to upload."
 COMMENT_REQUIRED = "Write a comment before sending it."
+SIGNED_OUT = "You are signed out. Sign in again in another tab, then retry: the photo stays here."
 
 
 def photos_script_texts(*, max_bytes: int) -> dict[str, str]:

@@ -25,7 +25,7 @@ from .images import declared_length_check, thumbnail_size
 from .media import display_url, media_url, photo_media_arrived, photo_srcset, placeholder_url
 from .records import Photo
 from .services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
-from .texts import COMMENT_REQUIRED, IMAGE_REQUIRED, TITLE_REQUIRED
+from .texts import COMMENT_REQUIRED, IMAGE_REQUIRED, SIGNED_OUT, TITLE_REQUIRED
 
 
 class UploadForm(forms.Form):
@@ -47,6 +47,11 @@ def sign_in_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRes
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
+            if wants_json(request):
+                # The upload page's script keeps the file and says what to do.
+                return JsonResponse(
+                    {"error": "not_authenticated", "detail": SIGNED_OUT}, status=401
+                )
             login = reverse("accounts:login")
             return HttpResponseRedirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
         return view(request, *args, **kwargs)

@@ -24,9 +24,14 @@ def _post(browser, token, *, key, **fields):
 def test_each_file_the_page_sends_is_refused_in_json_storing_nothing_or_stored_once(
     aws, page_client
 ):
+    before = stored_keys()
+    # A session that ended meanwhile: the script is told to sign in again, not sent a page.
+    signed_out = _post(Client(), "", key="k-0", title="Cat", image=upload_file(image_bytes()))
+    assert signed_out.status_code == 401 and signed_out.json()["error"] == "not_authenticated"
+    assert "Sign in again" in signed_out.json()["detail"]
+
     browser = page_client("alice")
     token = csrf_token(browser, "/upload/")
-    before = stored_keys()
 
     no_title = _post(browser, token, key="k-1", title=" ", image=upload_file(image_bytes()))
     assert no_title.status_code == 400
