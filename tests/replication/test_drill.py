@@ -29,7 +29,7 @@ def _drill(stack: LocalStack, *, outage: bool) -> Drill:
         aws_endpoints={region: emulator.url for region, emulator in stack.emulators.items()},
         state_dir=Path(stack.env["MRA_REPLICATION_STATE_DIR"]),
         writers=2,
-        duration=9,
+        duration=6,
         unplanned=outage,
         door_url=stack.door_url,
     )
