@@ -136,34 +136,27 @@ class Neighbour:
     title: str
 
 
-def photo_neighbours(
-    *, photo: Photo, region: str | None = None
-) -> tuple[Neighbour | None, Neighbour | None]:
-    """(newer, older): the photos either side of `photo` in the gallery's newest-first
-    order. Per shard, one Query of one item each way from the photo's position."""
+def photo_neighbour(*, photo: Photo, newer: bool, region: str | None = None) -> Neighbour | None:
+    """The photo next to `photo` in the gallery's newest-first order, on the newer
+    or the older side. Per shard, one Query of one item from the photo's position;
+    asked only when a visitor steps, so a photo page costs none of them."""
     region = region or settings.MRA_REGION
     position = f"{photo.created_at}#{photo.id}"
-    newer: list[dict[str, Any]] = []
-    older: list[dict[str, Any]] = []
+    side = Key("gallery_sk").gt(position) if newer else Key("gallery_sk").lt(position)
+    found: list[dict[str, Any]] = []
     for shard in gallery_shard_pks():
-        for found, forward, key in (
-            (newer, True, Key("gallery_sk").gt(position)),
-            (older, False, Key("gallery_sk").lt(position)),
-        ):
-            found += items_query(
-                region=region,
-                table=table_name("photos"),
-                key=Key("gallery_pk").eq(shard) & key,
-                index="gallery",
-                forward=forward,
-                limit=1,
-                attributes=("id", "title", "gallery_sk"),
-                action=f"query gallery:{shard} next to photo {photo.id}",
-            )
-    return (
-        _neighbour(min(newer, key=_gallery_order, default=None)),
-        _neighbour(max(older, key=_gallery_order, default=None)),
-    )
+        found += items_query(
+            region=region,
+            table=table_name("photos"),
+            key=Key("gallery_pk").eq(shard) & side,
+            index="gallery",
+            forward=newer,
+            limit=1,
+            attributes=("id", "title", "gallery_sk"),
+            action=f"query gallery:{shard} next to photo {photo.id}",
+        )
+    nearest = min if newer else max
+    return _neighbour(nearest(found, key=_gallery_order, default=None))
 
 
 def _gallery_order(item: dict[str, Any]) -> str:

@@ -68,6 +68,8 @@ def _name(char: str) -> str:
 TITLE_REQUIRED = "Give the photo a title."
 IMAGE_REQUIRED = "Choose a photo to upload."
 COMMENT_REQUIRED = "Write a comment before sending it."
+NEWEST_PHOTO = "This is the newest photo."
+OLDEST_PHOTO = "This is the oldest photo."
 SIGNED_OUT = "You are signed out. Sign in again in another tab, then retry: the photo stays here."
 
 

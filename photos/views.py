@@ -25,7 +25,14 @@ from .images import declared_length_check, thumbnail_size
 from .media import display_url, media_url, photo_media_arrived, photo_srcset, placeholder_url
 from .records import Photo
 from .services import COMMENT_MAX_LENGTH, TITLE_MAX_LENGTH
-from .texts import COMMENT_REQUIRED, IMAGE_REQUIRED, SIGNED_OUT, TITLE_REQUIRED
+from .texts import (
+    COMMENT_REQUIRED,
+    IMAGE_REQUIRED,
+    NEWEST_PHOTO,
+    OLDEST_PHOTO,
+    SIGNED_OUT,
+    TITLE_REQUIRED,
+)
 
 
 class UploadForm(forms.Form):
@@ -178,7 +185,6 @@ def _detail(
     photo = selectors.photo_get(photo_id=photo_id)
     detail_path = reverse("photos:detail", args=[photo.id])
     arrived = photo_media_arrived(photo=photo)
-    newer, older = selectors.photo_neighbours(photo=photo)
     try:
         comments = selectors.comment_list(
             photo_id=photo.id, cursor=request.GET.get("comments") or None
@@ -198,8 +204,6 @@ def _detail(
             "sizes": detail_sizes(photo),
             "large_width": photo.display_width if photo.display_key else photo.width,
             "large_height": photo.display_height if photo.display_key else photo.height,
-            "newer": newer,
-            "older": older,
             "placeholder_url": placeholder_url(),
             "comments": comments.results,
             "later_comments": comments.next_cursor,
@@ -226,6 +230,18 @@ def _detail(
 def photo_detail(request: HttpRequest, photo_id: str) -> HttpResponse:
     carried = carried_text(request, CARRIED_COMMENT, max_length=COMMENT_MAX_LENGTH)
     return _detail(request, photo_id, form=CommentForm(initial={"message": carried}))
+
+
+@require_GET
+def photo_step(request: HttpRequest, photo_id: str, *, newer: bool) -> HttpResponse:
+    """The newer or older photo's page (a 302), found when the visitor steps; at
+    either end of the gallery, back to this photo with a word on why."""
+    photo = selectors.photo_get(photo_id=photo_id)
+    neighbour = selectors.photo_neighbour(photo=photo, newer=newer)
+    if neighbour is None:
+        messages.info(request, NEWEST_PHOTO if newer else OLDEST_PHOTO)
+        return HttpResponseRedirect(reverse("photos:detail", args=[photo.id]))
+    return HttpResponseRedirect(reverse("photos:detail", args=[neighbour.id]))
 
 
 @require_POST
