@@ -48,9 +48,12 @@ def pytest_collection_modifyitems(config, items):
         if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
     # Longest first, so that with two workers neither is left with a long file
-    # at the end: the drills, then the files of the slow tier, then the rest.
-    # (A file's tests stay together: --dist loadfile sends whole files.)
-    items.sort(key=lambda item: ("drill" not in item.keywords, "slow" not in item.keywords))
+    # at the end: files with a drill, then files with a test of the slow tier,
+    # then the rest. A file's tests keep the order they are written in
+    # (--dist loadfile sends whole files).
+    drills = {item.path for item in items if "drill" in item.keywords}
+    slow = {item.path for item in items if "slow" in item.keywords}
+    items.sort(key=lambda item: (item.path not in drills, item.path not in slow))
 
 
 @pytest.fixture(scope="session")
