@@ -45,7 +45,9 @@ def pytest_collection_modifyitems(config, items):
         if "browser" in item.keywords:
             item.add_marker(pytest.mark.usefixtures("sites"))
             item.add_marker(pytest.mark.slow)
-        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if PROCESS_FIXTURES & set(getattr(item, "fixturenames", ())) or (
+            "stops_region" in item.keywords
+        ):
             item.add_marker(pytest.mark.slow)
     # Longest first, so that with two workers neither is left with a long file
     # at the end: files with a drill, then files with a test of the slow tier,

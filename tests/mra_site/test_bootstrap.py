@@ -27,6 +27,8 @@ def wiped(emulators):
         emulator.reset()
 
 
+# A whole bootstrap of both regions: the slow tier's.
+@pytest.mark.slow
 def test_bootstrap_creates_configured_resources_in_both_regions(wiped):
     first = run_bootstrap("--demo")
     assert "created bucket mra-media-us-east-1" in first

@@ -52,6 +52,7 @@ def test_writablez_follows_the_state_in_every_step_of_a_failover_and_back(aws, c
             assert status == (200 if name == writable else 503)
 
 
+@pytest.mark.stops_region
 def test_writablez_is_503_and_not_home_when_the_regions_own_aws_does_not_answer(
     aws, client, region
 ):

@@ -1,3 +1,4 @@
+import pytest
 import requests
 
 from mra_site.polling import poll
@@ -30,6 +31,7 @@ def test_readyz_names_what_is_missing(aws, client):
     assert "s3:mra-media-us-east-1" in response.json()["detail"]
 
 
+@pytest.mark.stops_region
 def test_readyz_fails_only_in_the_region_whose_emulator_stopped(aws, client, region):
     aws[PRIMARY].stop()
     region(PRIMARY)
@@ -40,6 +42,7 @@ def test_readyz_fails_only_in_the_region_whose_emulator_stopped(aws, client, reg
     assert client.get("/readyz").status_code == 200
 
 
+@pytest.mark.stops_region
 def test_a_site_keeps_serving_when_the_other_regions_emulator_stops(aws, sites):
     aws[PRIMARY].stop()
     secondary = sites[SECONDARY].url

@@ -266,6 +266,7 @@ def retried(send: Callable[[], HttpResponse]) -> HttpResponse:
     return answers[-1]
 
 
+@pytest.mark.stops_region
 def test_a_write_frozen_mid_commit_is_reported_truthfully(aws, api_client, short_timeouts):
     alice = api_client("alice")
     photo_id = post_photo(alice, None).json()["id"]

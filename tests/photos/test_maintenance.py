@@ -2,6 +2,7 @@
 
 import io
 
+import pytest
 from django.core.management import call_command
 
 from mra_site.aws import s3
@@ -38,6 +39,8 @@ def test_photos_gc_removes_only_old_media_without_metadata(aws):
     assert stored_keys(PRIMARY) == sorted([kept.original_key, kept.thumbnail_key, kept.display_key])
 
 
+# A whole bootstrap of both regions: the slow tier's.
+@pytest.mark.slow
 def test_demo_bootstrap_seeds_the_same_photos_with_media_in_both_regions(aws):
     for region in (PRIMARY, SECONDARY):
         assert "8 demo photos" in bootstrap_region(region=region, demo=True)

@@ -1,5 +1,7 @@
 import threading
 
+import pytest
+
 from mra_site.aws.s3 import object_versions
 from mra_site.resources import media_bucket
 from replication.canary import (
@@ -121,6 +123,7 @@ def test_writes_at_risk_are_named_from_the_source(aws):
     assert "may be missing in us-west-2" in risk.summary()
 
 
+@pytest.mark.stops_region
 def test_canary_survives_a_region_that_does_not_answer(aws):
     aws[PRIMARY].stop()
     assert canary_tick(seq=1) is None  # the writing region is down: no heartbeat, no crash

@@ -72,6 +72,7 @@ def test_failover_waits_for_the_drain(aws, settings):
     assert "fenced v2 → failover v3" in out
 
 
+@pytest.mark.stops_region
 def test_a_down_region_is_named_and_force_goes_ahead(aws):
     aws[PRIMARY].stop()
     message = refusal("fence", "--region", SECONDARY)

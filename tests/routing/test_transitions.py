@@ -181,6 +181,7 @@ def test_audit_log_records_changes_and_refusals_newest_first(aws):
         assert "lag_seconds" not in fence or fence["lag_seconds"] >= 0
 
 
+@pytest.mark.stops_region
 def test_writing_region_down_needs_force_and_is_reported(aws):
     aws[PRIMARY].stop()
     refusal = refused(FENCED, 1)
