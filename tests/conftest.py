@@ -206,12 +206,20 @@ def door_process(sites, log_dir) -> Iterator[Door]:
 
 @pytest.fixture
 def door(door_process, aws) -> Door:
-    """The front door, once it routes reads to a ready region again: the sites' readiness
-    (cached a few seconds) follows the emulators being emptied and bootstrapped."""
+    """The front door, once it routes reads to a ready region and writes to a writable
+    one again: the sites' readiness and state (cached) follow the emulators being
+    emptied and the state put back by the test before."""
     poll(
         lambda: requests.get(f"{door_process.url}/readyz", timeout=5).status_code == 200,
         timeout=30,
         what="the front door reaching a ready region",
+    )
+    # A POST goes to the door's writes backend: a site answers it (naming itself,
+    # here with 405) only once the door has a region that takes writes.
+    poll(
+        lambda: "X-MRA-Region" in requests.post(f"{door_process.url}/healthz", timeout=5).headers,
+        timeout=30,
+        what="the front door reaching a writable region",
     )
     return door_process
 
