@@ -46,6 +46,7 @@ FORBIDDEN = (
     "tests",
     "bench",
     "devstack",
+    "test-artifacts",
     "psutil",
     "checkov",
 )
