@@ -88,6 +88,8 @@ def emulators(log_dir) -> Iterator[dict[str, Emulator]]:
 # first bootstrap of each region wrote (a later one may copy a test's state
 # from its peer).
 _bootstrapped: dict[str, int] = {}
+# The session's sites once started (the `sites` fixture), by region.
+_running_sites: dict[str, Site] = {}
 _baseline: dict[str, Items] = {}
 
 
@@ -132,10 +134,18 @@ def aws(emulators, request) -> Iterator[dict[str, Emulator]]:
         )
     _clear_caches()
     yield emulators
-    if _provisioned(emulators) and "sites" in request.fixturenames:
-        # Site processes that saw the region down wait out their cooldown
-        # before asking it again.
+    if _provisioned(emulators) and (_running_sites or "sites" in request.fixturenames):
+        # Site processes that saw the region down (the door's checks ask them all
+        # the time) wait out their cooldown before asking it again: the next
+        # test starts once every running site answers ready.
         time.sleep(settings.MRA_AWS_REGION_COOLDOWN)
+        for site in _running_sites.values():
+            poll(
+                lambda site=site: requests.get(f"{site.url}/readyz", timeout=5).status_code == 200,
+                timeout=30,
+                what=f"{site.url} ready again after its region restarted",
+                ignore=(requests.RequestException,),
+            )
 
 
 @pytest.fixture
@@ -190,8 +200,10 @@ def sites(emulators, log_dir, sites_state_dir, aws_call_log) -> Iterator[dict[st
     for site in pending.values():
         site.base_env = base_env
         site.start()
+    _running_sites.update(pending)
     with override_settings(MRA_REGION_URLS=ports):
         yield pending
+    _running_sites.clear()
     processes_stop(list(pending.values()))
 
 
