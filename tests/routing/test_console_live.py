@@ -2,7 +2,6 @@
 
 import os
 import re
-import time
 from pathlib import Path
 
 import psutil
@@ -132,9 +131,7 @@ def test_console_follows_the_state_by_itself_at_both_widths(
         sign_in(page, site, "/console/", "olga")
         # Its /readyz cached (3 s), so that a busy machine's first check is not the probe.
         assert requests.get(f"{site}/readyz", timeout=20).status_code == 200
-        started = time.monotonic()
         probes = region_probes(timeout=1.5)
-        took = time.monotonic() - started
         page.wait_for_function(
             f"""() => document.querySelector('[data-testid="health-detail-{SECONDARY}"]')
                 && document.querySelector('[data-testid="health-{PRIMARY}"]')
@@ -149,8 +146,6 @@ def test_console_follows_the_state_by_itself_at_both_widths(
     not_answering = f"not answering: {sites[SECONDARY].url}/readyz gave no answer within"
     assert probes[SECONDARY].detail == f"{not_answering} 1.5 s"
     assert not_answering in on_page and "Site not ready" in on_page
-    # A liveness bound, not a timing: a probe without its deadline would wait for the thaw.
-    assert took < 10
     page.evaluate("window.__sameConsole = true")
 
     settings.MRA_REPLICATION_STATE_DIR = sites_state_dir
