@@ -36,6 +36,7 @@ transition attempt, which reads the state anyway: a second audit record,
 
 import uuid
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -157,10 +158,7 @@ def _describe_routes(current: StateRecord) -> str:
 def routing_state_current(*, force: bool = False) -> StateRecord:
     """The newest state record either replica holds; TransitionRefused (503) if none answers.
     For a forced move, a region that does not answer at once is taken for down."""
-    if force:
-        with fail_fast():
-            replicas = routing_replicas_read()
-    else:
+    with fail_fast() if force else nullcontext():
         replicas = routing_replicas_read()
     newest = replicas.newest()
     if newest is None:
@@ -276,12 +274,9 @@ class _Attempt:
     found_version: int | None = None
 
     def run(self) -> TransitionResult:
-        if self.force:
-            # Forced: a region that does not answer at once is taken for down,
-            # not waited on with the usual timeouts and retries.
-            with fail_fast():
-                replicas = routing_replicas_read()
-        else:
+        # Forced: a region that does not answer at once is taken for down, not
+        # waited on with the usual timeouts and retries.
+        with fail_fast() if self.force else nullcontext():
             replicas = routing_replicas_read()
         newest = replicas.newest()
         if newest is None:
