@@ -50,8 +50,12 @@ def queue_url_get(*, region: str, name: str) -> str:
             ) from exc
 
 
+# The most messages one ReceiveMessage returns (SQS's limit).
+RECEIVE_BATCH = 10
+
+
 def queue_receive(
-    *, region: str, url: str, visibility: int, limit: int = 10, wait: int = 0
+    *, region: str, url: str, visibility: int, limit: int = RECEIVE_BATCH, wait: int = 0
 ) -> list[QueueMessage]:
     """Up to `limit` messages; with `wait` (whole seconds, SQS long polling), the
     call returns as soon as one arrives, or empty after `wait` seconds."""

@@ -208,6 +208,11 @@ class PendingMessage:
         return min((t for _, _, t in self.changes), default=0.0)
 
 
+def heartbeats_only(messages: list[sqs.QueueMessage]) -> bool:
+    """Every change these messages carry is to the canary's heartbeat object."""
+    return all(key == HEARTBEAT_KEY for m in messages for _, key, _ in message_changes(m.body))
+
+
 def message_changes(body: dict) -> list[tuple[str, str, float]]:
     """(created|removed, key, event time) for each record of an S3 event message."""
     changes = []
@@ -255,11 +260,11 @@ class MediaReplication:
         with self.heard_lock:
             self.heard = []
 
-    def listen(self, control: Control, *, wait: int) -> bool | None:
+    def listen(self, control: Control, *, wait: int) -> list[sqs.QueueMessage] | None:
         """One SQS long poll of the source's queue, from a thread of its own: what it
-        receives waits for the next poll, and True tells the direction's loop to
-        go round now. None when there was nothing to listen to (no queue yet,
-        paused, buffer full). A source that stops answering holds this thread
+        receives waits for the next poll, and is returned so that the direction's
+        loop can go round now. None when there was nothing to listen to (no queue
+        yet, paused, buffer full). A source that stops answering holds this thread
         only, never the direction's table reads or its status."""
         url = self.queue_url
         if url is None or control.paused or len(self.messages) >= BUFFER_LIMIT:
@@ -273,7 +278,7 @@ class MediaReplication:
         if batch:
             with self.heard_lock:
                 self.heard += batch
-        return bool(batch)
+        return batch
 
     def poll(self, control: Control, *, wait: int = 0) -> None:
         """Receive what the queue holds; with `wait` (seconds), block on the queue
@@ -285,7 +290,14 @@ class MediaReplication:
         self.sweeper.ensure_running()
         with self.heard_lock:
             received, self.heard = self.heard, []
-        while not control.paused and len(self.messages) + len(received) < BUFFER_LIMIT:
+        # What the listener heard is what had arrived: the queue is asked again
+        # only when that was a full batch (more may wait) or nothing was heard.
+        full_batch = len(received) >= sqs.RECEIVE_BATCH
+        while (
+            not control.paused
+            and (full_batch or not received)
+            and len(self.messages) + len(received) < BUFFER_LIMIT
+        ):
             batch = sqs.queue_receive(
                 region=source,
                 url=self.queue_url,
@@ -293,7 +305,7 @@ class MediaReplication:
                 wait=0 if received else wait,
             )
             received += batch
-            if len(batch) < 10 or len(received) >= APPLY_BATCH:
+            if len(batch) < sqs.RECEIVE_BATCH or len(received) >= APPLY_BATCH:
                 break
         self.active = False
         for message in received:

@@ -8,6 +8,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from mra_site.resources import TABLES
 from ..controls import CONTROL_FILE, Control, replication_controls_get
 from ..directions import CANARY_DATASET, MEDIA_DATASET, Direction, directions_all
 from ..files import json_read, json_write, state_dir
-from .media import MediaReplication
+from .media import MediaReplication, heartbeats_only
 from .resync import region_resync
 from .tables import TableReplication
 
@@ -32,8 +33,9 @@ Dataset = TableReplication | MediaReplication
 # its own (DirectionWorker.listen) ends a wait as soon as an object changes; a
 # source that stops answering holds that thread only, never the direction's
 # table reads or its status (written every STATUS_SECONDS, waits included).
-# While the canary beats (every second) its events wake every direction, so a
-# change that reaches no queue (a table write) waits at most a second then.
+# While the canary beats (every second) its events wake the direction that
+# carries them, so a change that reaches no queue (a table write) waits at most
+# a second there; the copies it writes in the other region wake nothing.
 IDLE_FIRST = 0.05
 IDLE_MAX = 2.0
 STATUS_SECONDS = 0.5
@@ -135,6 +137,10 @@ class DirectionWorker(threading.Thread):
         self.idle = 0.0
         self.active = False  # the last round read a change other than a heartbeat
         self.wake = threading.Event()
+        # Reads and applies of the datasets, one thread each.
+        self.datasets_pool = ThreadPoolExecutor(
+            max_workers=len(self.tables) + 1, thread_name_prefix=f"datasets {direction}"
+        )
         self.status_at = 0.0
         self.resync_state: dict[str, object] = {}
 
@@ -194,10 +200,18 @@ class DirectionWorker(threading.Thread):
                 # The direction's loop reports the source's errors; listen again later.
                 self.stop_event.wait(LISTEN_RETRY_SECONDS)
                 continue
-            if heard:
+            if heard and (self.beats_here() or not heartbeats_only(heard)):
                 self.wake.set()
             elif heard is None or not wait:
                 self.stop_event.wait(IDLE_MAX)
+
+    def beats_here(self) -> bool:
+        """Whether the canary writes in the source region, as far as the last heartbeat
+        read from its table tells (yes until one was read). The copies of the other
+        region's heartbeats that this direction's counterpart writes here go nowhere:
+        their events wait for the next round instead of waking one every second."""
+        canary = next(t for t in self.tables if t.spec.key == CANARY_DATASET)
+        return not canary.last_read_echo
 
     def step(self) -> bool:
         """One round over every dataset; True when anything was applied.
@@ -214,10 +228,21 @@ class DirectionWorker(threading.Thread):
         heartbeat = [t for t in self.tables if t.spec.key == CANARY_DATASET]
         others: list[Dataset] = [t for t in self.tables if t not in heartbeat] + [self.media]
         read_before = {table: len(table.buffer) for table in self.tables}
+        # The heartbeat's stream first; then every other dataset at once, as each
+        # read waits on the source region and none depends on another.
         healthy = {
             dataset: self._guarded(dataset, lambda d=dataset: self._poll(d, control))[0]
-            for dataset in [*heartbeat, *others]
+            for dataset in heartbeat
         }
+        healthy.update(
+            zip(
+                others,
+                self.datasets_pool.map(
+                    lambda d: self._guarded(d, lambda: self._poll(d, control))[0], others
+                ),
+                strict=True,
+            )
+        )
         self.active = self.media.active or any(
             len(t.buffer) > read_before[t] for t in self.tables if t not in heartbeat
         )
@@ -235,17 +260,25 @@ class DirectionWorker(threading.Thread):
             # Until the source holds the other region's data again, what it
             # writes (bootstrap seeds of an empty region) must not spread.
             control = dataclasses.replace(control, paused=True)
-        progressed = False
-        for dataset in [*others, *heartbeat]:
-            if not all(healthy.values()) and dataset in heartbeat:
-                failed = True
-                break
-            if not healthy[dataset]:
-                failed = True
-                continue
-            ok, applied = self._guarded(dataset, lambda d=dataset: d.apply_due(control))
+        # The other datasets apply at once (each keeps its own order), the heartbeat
+        # after them all, and only when every one of them is healthy.
+        ready = [dataset for dataset in others if healthy[dataset]]
+        applied = dict(
+            zip(
+                ready,
+                self.datasets_pool.map(
+                    lambda d: self._guarded(d, lambda: d.apply_due(control)), ready
+                ),
+                strict=True,
+            )
+        )
+        for dataset, (ok, _) in applied.items():
             healthy[dataset] = ok
-            progressed |= bool(applied)
+        if all(healthy.values()):
+            for dataset in heartbeat:
+                applied[dataset] = self._guarded(dataset, lambda d=dataset: d.apply_due(control))
+                healthy[dataset] = applied[dataset][0]
+        progressed = any(bool(result) for _, result in applied.values())
         if progressed:
             json_write(checkpoint_file(self.direction), self.checkpoint)
         failed |= not all(healthy.values())

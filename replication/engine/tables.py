@@ -20,7 +20,13 @@ BUFFER_LIMIT = 5000
 # Records applied per round, and how many items are written at once.
 APPLY_BATCH = 200
 APPLY_THREADS = 8
-STREAM_RECHECK_SECONDS = 5.0
+# A shard's records per GetRecords (DynamoDB Streams' maximum).
+RECORDS_PER_READ = 1000
+# How often the source's stream is looked up again (a region back empty has a new
+# one). A stream that went away with its region fails the next read anyway, which
+# resets the table and looks it up at once; this catches a stream replaced while
+# its old iterators still read (nothing) successfully.
+STREAM_RECHECK_SECONDS = 30.0
 
 
 def record_origin_time(record: dict[str, Any]) -> float:
@@ -57,6 +63,8 @@ class TableReplication:
         self.iterators: dict[str, str | None] = {}
         self.read_positions: dict[str, str] = {}  # last sequence number read, per shard
         self.checked_at = 0.0
+        # Whether the newest record read was an echo (a replica the other direction wrote).
+        self.last_read_echo = False
         self.pool = ThreadPoolExecutor(
             max_workers=APPLY_THREADS, thread_name_prefix=f"{spec.key} {direction}"
         )
@@ -75,13 +83,17 @@ class TableReplication:
         for shard_id, iterator in list(self.iterators.items()):
             while iterator and len(self.buffer) < BUFFER_LIMIT:
                 records, iterator = dynamodbstreams.stream_records_get(
-                    region=self.direction.source, iterator=iterator
+                    region=self.direction.source, iterator=iterator, limit=RECORDS_PER_READ
                 )
                 self.buffer.extend((shard_id, record) for record in records)
                 self.iterators[shard_id] = iterator
-                if not records:
+                if records:
+                    self.read_positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                    self.last_read_echo = self._is_echo(records[-1])
+                # A short page read what there was: asking again now would find
+                # nothing (or what the next round reads as soon).
+                if len(records) < RECORDS_PER_READ:
                     break
-                self.read_positions[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
         self.stats.pending = self._pending()
         self.stats.pending_exact = len(self.buffer) < BUFFER_LIMIT
         self.stats.polled_at = time.time()
