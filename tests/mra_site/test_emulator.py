@@ -31,3 +31,49 @@ def test_a_cancelled_transaction_leaves_open_stream_readers_following_the_table(
     records = streams.get_records(ShardIterator=iterator)["Records"]
     keys = [r["dynamodb"]["Keys"]["app_id"]["S"] for r in records]
     assert keys == ["later"]
+
+
+def test_items_come_back_as_stored_whatever_their_attribute_types(aws):
+    """The emulator's quick way of writing attribute values (scripts/moto-server)
+    answers what moto's serializer does: every type, nested ones and binary too."""
+    table = "mra-canary"
+    item = {
+        "app_id": {"S": "every-type"},
+        "text": {"S": "é ✓"},
+        "empty": {"S": ""},
+        "number": {"N": "-1.5"},
+        "yes": {"BOOL": True},
+        "no": {"BOOL": False},
+        "nothing": {"NULL": True},
+        "strings": {"SS": ["a", "b"]},
+        "numbers": {"NS": ["1", "2"]},
+        "binary": {"B": b"\x00\xff"},
+        "binaries": {"BS": [b"a", b"b"]},
+        "nested": {
+            "M": {
+                "list": {"L": [{"N": "1"}, {"S": "x"}, {"M": {}}, {"L": []}, {"B": b"z"}]},
+                "flag": {"BOOL": False},
+            }
+        },
+    }
+    dynamodb = client("dynamodb", PRIMARY)
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    streams = client("dynamodbstreams", PRIMARY)
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")[
+        "ShardIterator"
+    ]
+
+    dynamodb.put_item(TableName=table, Item=item)
+    key = {"app_id": item["app_id"]}
+    stored = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True)["Item"]
+    queried = dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="app_id = :id",
+        ExpressionAttributeValues={":id": item["app_id"]},
+    )["Items"]
+    records = streams.get_records(ShardIterator=iterator)["Records"]
+
+    assert stored == item
+    assert queried == [item]
+    assert [record["dynamodb"]["NewImage"] for record in records] == [item]
