@@ -243,6 +243,11 @@ class MediaReplication:
         self.markers: list[tuple[DeleteMarker, float]] = []
         self.queue_depth = 0
         self.swept_at = 0.0
+        # When a receive last found the queue holding nothing more than it returned
+        # (fewer messages than a full batch): its start, on the round's clock.
+        self.read_at = 0.0
+        self.blind_until = 0.0
+        self.delay_seconds = 0.0  # the drill controls' delay of the last receive
         self.pool = ThreadPoolExecutor(
             max_workers=APPLY_THREADS, thread_name_prefix=f"media {direction}"
         )
@@ -250,15 +255,21 @@ class MediaReplication:
         # Messages a long poll on the listening thread received (see listen).
         self.heard_lock = threading.Lock()
         self.heard: list[sqs.QueueMessage] = []
+        self.heard_emptied_at = 0.0
         # Set by poll when a change other than a heartbeat was received.
         self.active = False
 
     def reset(self) -> None:
         self.queue_url = None
+        with self.heard_lock:
+            if self.messages or self.heard:
+                # What was received and is forgotten here stays in flight, unseen
+                # by any receive, until its visibility timeout ends: until then an
+                # empty receive says nothing about what the queue holds.
+                self.blind_until = time.time() + VISIBILITY_SECONDS + self.delay_seconds
+            self.heard = []
         self.messages.clear()
         self.markers = []
-        with self.heard_lock:
-            self.heard = []
 
     def listen(self, control: Control, *, wait: int) -> list[sqs.QueueMessage] | None:
         """One SQS long poll of the source's queue, from a thread of its own: what it
@@ -269,15 +280,18 @@ class MediaReplication:
         url = self.queue_url
         if url is None or control.paused or len(self.messages) >= BUFFER_LIMIT:
             return None
+        started = time.time()
+        self.delay_seconds = control.delay_seconds
         batch = sqs.queue_receive(
             region=self.direction.source,
             url=url,
             visibility=VISIBILITY_SECONDS + int(control.delay_seconds),
             wait=wait,
         )
-        if batch:
-            with self.heard_lock:
-                self.heard += batch
+        with self.heard_lock:
+            self.heard += batch
+            if len(batch) < sqs.RECEIVE_BATCH:
+                self.heard_emptied_at = started
         return batch
 
     def poll(self, control: Control, *, wait: int = 0) -> None:
@@ -290,6 +304,7 @@ class MediaReplication:
         self.sweeper.ensure_running()
         with self.heard_lock:
             received, self.heard = self.heard, []
+            emptied_at, self.heard_emptied_at = self.heard_emptied_at, 0.0
         # What the listener heard is what had arrived: the queue is asked again
         # only when that was a full batch (more may wait) or nothing was heard.
         full_batch = len(received) >= sqs.RECEIVE_BATCH
@@ -298,12 +313,15 @@ class MediaReplication:
             and (full_batch or not received)
             and len(self.messages) + len(received) < BUFFER_LIMIT
         ):
+            started = time.time()
             batch = sqs.queue_receive(
                 region=source,
                 url=self.queue_url,
                 visibility=VISIBILITY_SECONDS + int(control.delay_seconds),
                 wait=0 if received else wait,
             )
+            if len(batch) < sqs.RECEIVE_BATCH:
+                emptied_at = max(emptied_at, started)
             received += batch
             if len(batch) < sqs.RECEIVE_BATCH or len(received) >= APPLY_BATCH:
                 break
@@ -319,10 +337,15 @@ class MediaReplication:
             self.active |= any(key != HEARTBEAT_KEY for _, key, _ in pending.changes)
         if self.active:
             self.sweeper.want()
+        if emptied_at >= self.blind_until:
+            self.read_at = max(self.read_at, emptied_at)
         self._take_sweep()
         self.stats.pending = self._pending()
-        # Delete markers and the queue's depth are only as fresh as the last sweep.
-        self.stats.polled_at = self.swept_at or None
+        # What the queue held is known as of the last receive that emptied it (its
+        # messages are now counted as pending) or the last sweep, whichever is
+        # newer: a drain need not wait for a sweep, which lists the whole bucket.
+        # Delete markers arrive as events too; the sweep is the safety net.
+        self.stats.polled_at = max(self.swept_at, self.read_at) or None
 
     def _take_sweep(self) -> None:
         sweep = self.sweeper.take()
@@ -348,7 +371,9 @@ class MediaReplication:
     def _pending(self) -> int:
         # Messages waiting at the last sweep may since have been received and
         # counted again: pending errs on the high side for at most a sweep.
-        return self.queue_depth + len(self.messages) + len(self.markers)
+        # A receive that emptied the queue after the sweep supersedes its depth.
+        depth = self.queue_depth if self.swept_at >= self.read_at else 0
+        return depth + len(self.messages) + len(self.markers)
 
     def apply_due(self, control: Control) -> bool:
         """Apply due changes, different keys in parallel and each key's changes in order;
