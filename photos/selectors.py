@@ -1,8 +1,11 @@
 """Reading photos and comments: DynamoDB queries only, never a Scan."""
 
+import contextvars
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 
@@ -32,6 +35,24 @@ MAX_PAGE_SIZE = 100
 # showed from it: "" when none yet, "-" once the shard has nothing left.
 _SHARD_FRESH, _SHARD_DONE = "", "-"
 _GALLERY_SK_RE = re.compile(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{6}}Z#({ID_PATTERN})")
+
+# The gallery's shards are read at once, as a merged read of sharded keys is:
+# a page waits for its slowest shard, not for the sum of them. Shared by the
+# process's request threads; a request's queries are a few of its slots.
+_shard_reads = ThreadPoolExecutor(max_workers=16, thread_name_prefix="gallery shard")
+T = TypeVar("T")
+
+
+def _each_shard(read: Callable[[str], T], shards: tuple[str, ...]) -> list[T]:
+    """read(shard) for every shard, concurrently, each in a copy of the caller's
+    context (its context variables); the results in the shards' order. Returns or
+    raises (the first shard's error) only once every read has ended: none is left
+    running on behalf of a request that has been answered."""
+    if len(shards) <= 1:
+        return [read(shard) for shard in shards]
+    futures = [_shard_reads.submit(contextvars.copy_context().run, read, shard) for shard in shards]
+    wait(futures)
+    return [future.result() for future in futures]
 
 
 def photo_get(*, photo_id: str, region: str | None = None) -> Photo:
@@ -82,12 +103,11 @@ def _gallery_page(*, region: str, limit: int, cursor: str | None) -> Page[Photo]
     photo fetched and not shown means another page exists."""
     shards = gallery_shard_pks()
     positions = _gallery_cursor_decode(cursor, shards) if cursor else dict.fromkeys(shards, "")
-    fetched: list[tuple[str, dict[str, Any]]] = []
-    for shard in shards:
+    open_shards = tuple(shard for shard in shards if positions[shard] != _SHARD_DONE)
+
+    def read(shard: str) -> list[dict[str, Any]]:
         position = positions[shard]
-        if position == _SHARD_DONE:
-            continue
-        items = items_query(
+        return items_query(
             region=region,
             table=table_name("photos"),
             key=Key("gallery_pk").eq(shard),
@@ -97,6 +117,9 @@ def _gallery_page(*, region: str, limit: int, cursor: str | None) -> Page[Photo]
             start=_gallery_start_key(shard, position) if position else None,
             action=f"query gallery:{shard}",
         )
+
+    fetched: list[tuple[str, dict[str, Any]]] = []
+    for shard, items in zip(open_shards, _each_shard(read, open_shards), strict=True):
         fetched += [(shard, item) for item in items]
         if not items:
             positions[shard] = _SHARD_DONE
@@ -143,9 +166,9 @@ def photo_neighbour(*, photo: Photo, newer: bool, region: str | None = None) -> 
     region = region or settings.MRA_REGION
     position = f"{photo.created_at}#{photo.id}"
     side = Key("gallery_sk").gt(position) if newer else Key("gallery_sk").lt(position)
-    found: list[dict[str, Any]] = []
-    for shard in gallery_shard_pks():
-        found += items_query(
+
+    def read(shard: str) -> list[dict[str, Any]]:
+        return items_query(
             region=region,
             table=table_name("photos"),
             key=Key("gallery_pk").eq(shard) & side,
@@ -155,6 +178,8 @@ def photo_neighbour(*, photo: Photo, newer: bool, region: str | None = None) -> 
             attributes=("id", "title", "gallery_sk"),
             action=f"query gallery:{shard} next to photo {photo.id}",
         )
+
+    found = [item for items in _each_shard(read, gallery_shard_pks()) for item in items]
     nearest = min if newer else max
     return _neighbour(nearest(found, key=_gallery_order, default=None))
 

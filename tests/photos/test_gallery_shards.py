@@ -1,5 +1,9 @@
 """The write-sharded gallery index: pages merged across shards, and the backfill."""
 
+import threading
+from contextvars import ContextVar
+
+import pytest
 from django.core.management import call_command
 
 from mra_site.aws.dynamodb import item_get, items_put_batch, write_stamp
@@ -16,7 +20,7 @@ from photos.records import (
     photo_pk,
     purge_item,
 )
-from photos.selectors import photo_list
+from photos.selectors import _each_shard, photo_list
 from tests.conftest import PRIMARY
 
 
@@ -93,3 +97,35 @@ def test_the_backfill_moves_old_photos_once_and_leaves_purges_alone(aws):
     assert item_get(region=PRIMARY, table=table, key=first) == written  # the same write stamp
     purge_key = {"pk": purge["pk"], "sk": purge["sk"]}
     assert item_get(region=PRIMARY, table=table, key=purge_key) == purge
+
+
+def test_the_shards_are_read_at_once_in_the_callers_context():
+    shards = ("GALLERY#0", "GALLERY#1", "GALLERY#2", "GALLERY#3")
+    # Each read waits until every shard's read has begun: read one after
+    # another, the first would wait in vain (BrokenBarrierError).
+    together = threading.Barrier(len(shards), timeout=10)
+    caller: ContextVar[str] = ContextVar("caller", default="none")
+    caller.set("site")
+
+    def read(shard: str) -> tuple[str, str]:
+        together.wait()
+        return shard, caller.get()
+
+    assert _each_shard(read, shards) == [(shard, "site") for shard in shards]
+
+
+def test_a_shard_that_fails_fails_the_page_once_every_read_has_ended():
+    ended: list[str] = []
+    slow = threading.Event()
+
+    def read(shard: str) -> str:
+        if shard.endswith("0"):
+            raise RuntimeError("no answer")
+        slow.wait(0.2)  # the others are still reading when the first fails
+        ended.append(shard)
+        return shard
+
+    with pytest.raises(RuntimeError, match="no answer"):
+        _each_shard(read, ("GALLERY#0", "GALLERY#1", "GALLERY#2", "GALLERY#3"))
+    # Nothing runs on for a request that was answered (its settings, its breaker).
+    assert sorted(ended) == ["GALLERY#1", "GALLERY#2", "GALLERY#3"]
