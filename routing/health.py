@@ -21,7 +21,8 @@ def writablez(request: HttpRequest) -> JsonResponse:
 
     No authentication and nothing beyond the routing state's public fields; it
     reads the write gate's cached state, so polling it costs AWS at most one
-    read per process per MRA_STATE_CACHE_SECONDS.
+    read per process per MRA_STATE_CACHE_SECONDS, and while fenced (a transition
+    under way) one per FENCED_MAX_AGE_SECONDS.
     """
     status = routing_writable_status(region=settings.MRA_REGION)
     return JsonResponse(status.as_dict(), status=200 if status.writable else 503)

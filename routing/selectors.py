@@ -45,6 +45,9 @@ class StateRecord:
 
 
 _cache: SingleFlightCache[StateRecord] = SingleFlightCache()
+# How old a cached fenced state may be when the door's checks ask for it: at
+# most one read per process per this many seconds while a transition runs.
+FENCED_MAX_AGE_SECONDS = 0.1
 
 
 def routing_state_get(*, region: str, max_age: float | None = None) -> StateRecord:
@@ -142,6 +145,10 @@ def routing_writable_status(*, region: str) -> WritableStatus:
     """
     try:
         record = routing_state_get(region=region)
+        if record.state is RoutingState.FENCED:
+            # A fence lasts only until the promotion (or unfence) that follows it:
+            # read it afresh, so that the door moves writes as soon as it ends.
+            record = routing_state_get(region=region, max_age=FENCED_MAX_AGE_SECONDS)
     except AwsError:
         return WritableStatus(region=region, writable=False, home=False, state=None, version=None)
     return WritableStatus(

@@ -25,7 +25,7 @@ from .transitions import (
 
 # Often enough that a promotion follows the drain closely, rarely enough to
 # leave the emulators alone.
-DRAIN_POLL_SECONDS = 0.5
+DRAIN_POLL_SECONDS = 0.25
 
 
 @dataclass(frozen=True)

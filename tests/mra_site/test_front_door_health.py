@@ -171,3 +171,35 @@ def test_pages_api_errors_and_error_pages_name_their_region(aws, client):
     unauthenticated = client.post("/api/photos", {"title": "x"})
     assert unauthenticated.status_code == 401
     assert unauthenticated["X-MRA-Region"] == PRIMARY
+
+
+def _behind_the_cache(monkeypatch) -> None:
+    """Transitions made from here leave this process's state cache as it is, as
+    one made by another process (the operator's console) does."""
+    import routing.replicas
+    import routing.transitions
+
+    monkeypatch.setattr(routing.transitions, "clear_state_cache", lambda: None)
+    monkeypatch.setattr(routing.replicas, "clear_state_cache", lambda: None)
+
+
+def test_the_doors_checks_read_a_fenced_state_afresh_and_others_from_the_cache(
+    aws, settings, monkeypatch
+):
+    settings.MRA_STATE_CACHE_SECONDS = 60
+    routing.selectors.clear_state_cache()
+    _behind_the_cache(monkeypatch)
+    status = routing.selectors.routing_writable_status
+
+    assert status(region=SECONDARY).state == "active"
+    move(RoutingState.FENCED, 1)
+    # Active: the cached state stands for its minute.
+    assert status(region=SECONDARY).state == "active"
+
+    routing.selectors.clear_state_cache()
+    assert status(region=SECONDARY).state == "fenced"
+    move(RoutingState.FAILOVER, 2, force=True)
+    time.sleep(routing.selectors.FENCED_MAX_AGE_SECONDS * 2)
+    # Fenced: the promotion is seen at the next check, the cache notwithstanding.
+    promoted = status(region=SECONDARY)
+    assert (promoted.state, promoted.writable, promoted.home) == ("failover", True, True)
