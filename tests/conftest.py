@@ -161,12 +161,22 @@ def aws(emulators, request) -> Iterator[dict[str, Emulator]]:
         # test starts once every running site answers ready.
         time.sleep(settings.MRA_AWS_REGION_COOLDOWN)
         for site in _running_sites.values():
-            poll(
-                lambda site=site: requests.get(f"{site.url}/readyz", timeout=5).status_code == 200,
-                timeout=30,
-                what=f"{site.url} ready again after its region restarted",
-                ignore=(requests.RequestException,),
-            )
+            last: dict[str, str] = {}
+
+            def ready(site: Site = site, last: dict[str, str] = last) -> bool:
+                response = requests.get(f"{site.url}/readyz", timeout=5)
+                last["answer"] = response.text
+                return response.status_code == 200
+
+            try:
+                poll(
+                    ready,
+                    timeout=30,
+                    what=f"{site.url} ready again after its region restarted",
+                    ignore=(requests.RequestException,),
+                )
+            except TimeoutError as exc:
+                raise TimeoutError(f"{exc}; its last /readyz: {last.get('answer')}") from exc
 
 
 @pytest.fixture
