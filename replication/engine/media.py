@@ -247,7 +247,7 @@ class MediaReplication:
         # (fewer messages than a full batch): its start, on the round's clock.
         self.read_at = 0.0
         self.blind_until = 0.0
-        self.delay_seconds = 0.0  # the drill controls' delay of the last receive
+        self.delay_seconds = 0.0  # the drill controls' delay at the last receive
         self.pool = ThreadPoolExecutor(
             max_workers=APPLY_THREADS, thread_name_prefix=f"media {direction}"
         )
@@ -280,6 +280,17 @@ class MediaReplication:
         url = self.queue_url
         if url is None or control.paused or len(self.messages) >= BUFFER_LIMIT:
             return None
+        batch, emptied_at = self._receive(control, url=url, wait=wait)
+        with self.heard_lock:
+            self.heard += batch
+            self.heard_emptied_at = emptied_at or self.heard_emptied_at
+        return batch
+
+    def _receive(
+        self, control: Control, *, url: str, wait: int
+    ) -> tuple[list[sqs.QueueMessage], float]:
+        """One ReceiveMessage of the source's queue: the messages, and when the call
+        started if it found the queue emptied (fewer than a full batch), else 0."""
         started = time.time()
         self.delay_seconds = control.delay_seconds
         batch = sqs.queue_receive(
@@ -288,11 +299,7 @@ class MediaReplication:
             visibility=VISIBILITY_SECONDS + int(control.delay_seconds),
             wait=wait,
         )
-        with self.heard_lock:
-            self.heard += batch
-            if len(batch) < sqs.RECEIVE_BATCH:
-                self.heard_emptied_at = started
-        return batch
+        return batch, started if len(batch) < sqs.RECEIVE_BATCH else 0.0
 
     def poll(self, control: Control, *, wait: int = 0) -> None:
         """Receive what the queue holds; with `wait` (seconds), block on the queue
@@ -313,15 +320,10 @@ class MediaReplication:
             and (full_batch or not received)
             and len(self.messages) + len(received) < BUFFER_LIMIT
         ):
-            started = time.time()
-            batch = sqs.queue_receive(
-                region=source,
-                url=self.queue_url,
-                visibility=VISIBILITY_SECONDS + int(control.delay_seconds),
-                wait=0 if received else wait,
+            batch, emptied = self._receive(
+                control, url=self.queue_url, wait=0 if received else wait
             )
-            if len(batch) < sqs.RECEIVE_BATCH:
-                emptied_at = max(emptied_at, started)
+            emptied_at = max(emptied_at, emptied)
             received += batch
             if len(batch) < sqs.RECEIVE_BATCH or len(received) >= APPLY_BATCH:
                 break

@@ -130,6 +130,7 @@ class DirectionWorker(threading.Thread):
             )
             for spec in TABLES
         ]
+        self.canary = next(t for t in self.tables if t.spec.key == CANARY_DATASET)
         self.media = MediaReplication(
             direction=direction, checkpoint=self.checkpoint.setdefault(MEDIA_DATASET, {})
         )
@@ -210,8 +211,7 @@ class DirectionWorker(threading.Thread):
         read from its table tells (yes until one was read). The copies of the other
         region's heartbeats that this direction's counterpart writes here go nowhere:
         their events wait for the next round instead of waking one every second."""
-        canary = next(t for t in self.tables if t.spec.key == CANARY_DATASET)
-        return not canary.last_read_echo
+        return not self.canary.last_read_echo
 
     def step(self) -> bool:
         """One round over every dataset; True when anything was applied.
@@ -225,8 +225,8 @@ class DirectionWorker(threading.Thread):
         failed = False
         if self.resyncs.pending(self.direction.target):
             failed = not self._resync()
-        heartbeat = [t for t in self.tables if t.spec.key == CANARY_DATASET]
-        others: list[Dataset] = [t for t in self.tables if t not in heartbeat] + [self.media]
+        heartbeat = [self.canary]
+        others: list[Dataset] = [t for t in self.tables if t is not self.canary] + [self.media]
         read_before = {table: len(table.buffer) for table in self.tables}
         # The heartbeat's stream first; then every other dataset at once, as each
         # read waits on the source region and none depends on another.
