@@ -73,7 +73,8 @@ DEFAULTS_KEPT_ON_AWS = {
     "DJANGO_SECURE_HSTS_SECONDS": "a year, the value HSTS preload lists expect",
     "DJANGO_SECURE_HSTS_PRELOAD": "on, with HSTS on every subdomain",
     "MRA_CANARY_INTERVAL_SECONDS": "a heartbeat a second, as locally (mra_site.scheduled)",
-    "MRA_DRAIN_SETTLE_SECONDS": "the same drain rule as locally",
+    "MRA_DRAIN_SETTLE_SECONDS": "a second on AWS, where a heartbeat does not prove earlier "
+    "items replicated (locally the replicator reports exactly what it applied)",
     "MRA_PHOTO_MAX_PIXELS": "decoding the largest image fits the function's 1 GB",
     "MRA_IMAGE_DECODES": "a function serves one request at a time, so one decode at most",
     "MRA_PHOTO_URL_EXPIRY": "presigned URLs expire well within the role's session",

@@ -27,6 +27,20 @@ from .canary import Heartbeat, RegionLag, canary_lag
 from .status import drain_check as replicator_drain_reasons
 
 AT_RISK_LIMIT = 50
+# The settle time on AWS unless MRA_DRAIN_SETTLE_SECONDS says otherwise: global
+# tables order no two items, so a heartbeat that arrived does not prove that an
+# earlier write did, and CloudWatch's figures come a minute at a time.
+AWS_SETTLE_SECONDS = 1.0
+
+
+def settle_seconds(target: str) -> float:
+    """How long after the fence `target` may count as drained at the earliest. An
+    emulated region needs no margin: the local replicator reports exactly what it
+    has read and applied since the fence, and the drain check requires that too."""
+    configured = settings.MRA_DRAIN_SETTLE_SECONDS
+    if configured is not None:
+        return float(configured)
+    return 0.0 if is_emulated(target) else AWS_SETTLE_SECONDS
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,7 @@ def drain_check(
             "locally that is the replicator's job (`python manage.py replicate`)"
         )
     waited = (time.time_ns() // 1000 - fenced_at) / 1_000_000
-    settle = settings.MRA_DRAIN_SETTLE_SECONDS
+    settle = settle_seconds(target)
     if waited < settle:
         reasons.append(f"settling: {waited:.1f} s of {settle:g} s since the fence")
     metrics: dict[str, Any] = {}

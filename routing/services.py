@@ -5,12 +5,17 @@ compare-and-set of `transitions.routing_state_transition`, audited whether it
 changed the state or was refused.
 """
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import TypedDict, Unpack
 
 from django.conf import settings
 
+from mra_site.aws.clients import fail_fast
+from mra_site.aws.errors import AwsError
 from mra_site.polling import poll
+from replication.canary import heartbeat_write
 from replication.drain import drain_check
 
 from .selectors import StateRecord
@@ -22,6 +27,8 @@ from .transitions import (
     routing_state_transition,
     transition_route,
 )
+
+logger = logging.getLogger(__name__)
 
 # Often enough that a promotion follows the drain closely, rarely enough to
 # leave the emulators alone.
@@ -141,6 +148,8 @@ def _drain_wait(current: StateRecord, target: RoutingState, *, timeout: float) -
     if route is None:
         return
     source, destination = route
+    if source != destination:
+        _heartbeat_after_fence(source)
     try:
         poll(
             lambda: (
@@ -152,3 +161,15 @@ def _drain_wait(current: StateRecord, target: RoutingState, *, timeout: float) -
         )
     except TimeoutError:
         return
+
+
+def _heartbeat_after_fence(region: str) -> None:
+    """Write a heartbeat in the fenced `region` now: the drain waits for one written
+    after the fence, which the canary would otherwise write up to an interval later.
+    Best effort, and quick to give up on a region that does not answer: without it
+    the canary's next heartbeat serves."""
+    try:
+        with fail_fast():
+            heartbeat_write(region=region, seq=time.time_ns() // 1000)
+    except AwsError as exc:
+        logger.info("no heartbeat written after the fence in %s: %s", region, exc)

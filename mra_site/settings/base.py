@@ -121,9 +121,10 @@ MRA_READYZ_CACHE_SECONDS = env.float("MRA_READYZ_CACHE_SECONDS", default=3.0)
 # The address users get: the local front door (HAProxy), CloudFront on AWS.
 MRA_DOOR_URL = env.str("MRA_DOOR_URL", default="http://127.0.0.1:8000")
 # The lag canary's heartbeat period, and how long after a fence a region must
-# wait (with a post-fence heartbeat visible) before it counts as drained.
+# wait (with a post-fence heartbeat visible) before it counts as drained; unset,
+# a second on AWS and none for an emulated region (replication.drain).
 MRA_CANARY_INTERVAL_SECONDS = env.float("MRA_CANARY_INTERVAL_SECONDS", default=1.0)
-MRA_DRAIN_SETTLE_SECONDS = env.float("MRA_DRAIN_SETTLE_SECONDS", default=1.0)
+MRA_DRAIN_SETTLE_SECONDS = env.float("MRA_DRAIN_SETTLE_SECONDS", default=None)
 # How long the operator console waits for a region's /readyz: its probes run
 # together, and one that has not answered by then is shown as not answering.
 MRA_HEALTH_TIMEOUT_SECONDS = env.float("MRA_HEALTH_TIMEOUT_SECONDS", default=1.5)

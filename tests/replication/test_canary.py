@@ -12,7 +12,7 @@ from replication.canary import (
     canary_tick,
     heartbeat_versions_prune,
 )
-from replication.drain import drain_check, writes_at_risk
+from replication.drain import AWS_SETTLE_SECONDS, drain_check, settle_seconds, writes_at_risk
 from routing.selectors import routing_state_get
 from routing.states import RoutingState
 from tests.conftest import PRIMARY, SECONDARY
@@ -138,3 +138,13 @@ def test_older_heartbeat_versions_are_pruned_and_the_newest_kept(aws):
     versions = object_versions(region=PRIMARY, bucket=media_bucket(PRIMARY), keys=[HEARTBEAT_KEY])
     assert [v.is_latest for v in versions] == [True]
     assert canary_lag(region=PRIMARY).bucket.seq == 3
+
+
+def test_the_settle_time_is_none_locally_and_a_second_on_aws(settings):
+    settings.MRA_DRAIN_SETTLE_SECONDS = None
+    # The replicator reports exactly what it applied: no margin for an emulated region.
+    assert settle_seconds(SECONDARY) == 0
+    settings.MRA_AWS_ENDPOINTS = {**settings.MRA_AWS_ENDPOINTS, SECONDARY: ""}
+    assert settle_seconds(SECONDARY) == AWS_SETTLE_SECONDS == 1.0
+    settings.MRA_DRAIN_SETTLE_SECONDS = 2.5
+    assert settle_seconds(SECONDARY) == 2.5

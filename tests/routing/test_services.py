@@ -2,11 +2,13 @@ import threading
 
 import pytest
 
+from mra_site.polling import poll
+from replication.canary import heartbeat_in_bucket, heartbeat_in_table
 from routing.selectors import routing_history_list
 from routing.services import routing_failback, routing_failover, routing_fence, routing_unfence
 from routing.transitions import TransitionRefused
 from tests.conftest import PRIMARY, SECONDARY
-from tests.routing.helpers import drain, replica_states
+from tests.routing.helpers import copy_heartbeat, drain, replica_states, replicator_reports
 
 WHO = {"actor": "olga", "reason": "test"}
 
@@ -52,6 +54,30 @@ def test_failover_waits_for_the_drain_then_promotes(aws, no_settle):
     finally:
         replication.join()
     assert result.last.drain.drained and not result.last.forced
+    assert replica_states() == {PRIMARY: ("failover", 3), SECONDARY: ("failover", 3)}
+
+
+def test_a_failover_writes_the_heartbeat_its_drain_waits_for(aws, no_settle):
+    """No canary runs here: the heartbeat written after the fence that reaches the
+    secondary is the one the workflow wrote as it began to wait."""
+    fenced_at = routing_fence(**WHO).last.record.fenced_at
+
+    def replicate_once_a_heartbeat_follows_the_fence() -> None:
+        def after_fence() -> bool:
+            beats = heartbeat_in_table(region=PRIMARY), heartbeat_in_bucket(region=PRIMARY)
+            return all(beat and beat.written_at > fenced_at for beat in beats)
+
+        poll(after_fence, timeout=15, what="a heartbeat written after the fence")
+        copy_heartbeat(source=PRIMARY, target=SECONDARY)
+        replicator_reports(source=PRIMARY, target=SECONDARY)
+
+    replication = threading.Thread(target=replicate_once_a_heartbeat_follows_the_fence)
+    replication.start()
+    try:
+        result = routing_failover(**WHO, wait=15)
+    finally:
+        replication.join()
+    assert result.last.drain.drained
     assert replica_states() == {PRIMARY: ("failover", 3), SECONDARY: ("failover", 3)}
 
 
