@@ -130,6 +130,7 @@ def moves(stack: LocalStack, rounds: int, n_writers: int) -> tuple[list[dict[str
         duration=0,
         unplanned=False,
         door_url=stack.door_url,
+        write_rate=0.0,
     )
     writers = drill.new_writers()
     for writer in writers:

@@ -1,6 +1,7 @@
 """Failover drills on a local stack of their own: RTO and RPO, run after run.
 
-    .venv/bin/python bench/drill.py [--writers 4] [--duration 30] [--runs 3] [--via door|regional]
+    .venv/bin/python bench/drill.py [--writers 4] [--rate 12] [--duration 30] [--runs 3]
+                                    [--via door|regional]
 
 Starts the Procfile's processes on free ports (two emulated regions, the
 bootstrap with demo users, the replicator, the canary, both sites and the
@@ -12,6 +13,8 @@ kind and move, as median and worst over the runs; writes missing after
 settling; for unplanned drills the writes the survivor lacked at failover and
 whether they lay in the window the forced transition named; through the door,
 the writes that failed (421 apart) and the longest stretch of failed reads.
+The writers make `--rate` writes a second together; `--rate 0` lets each write
+again as soon as it is answered (a closed loop, which finds the machine's limit).
 """
 
 import argparse
@@ -26,10 +29,10 @@ django_setup("mra_site.settings.dev")
 from devstack.stack import local_stack  # noqa: E402
 from replication.drill.client import StackUnavailable  # noqa: E402
 from replication.drill.runner import DrillReport  # noqa: E402
-from routing.drill import local_drill  # noqa: E402
+from routing.drill import DRILL_WRITE_RATE, local_drill  # noqa: E402
 
 
-def run(kind: str, stack, *, writers: int, duration: float, via: str) -> DrillReport:
+def run(kind: str, stack, *, writers: int, duration: float, via: str, rate: float) -> DrillReport:
     drill = local_drill(
         site_urls=stack.site_urls,
         aws_endpoints={region: emulator.url for region, emulator in stack.emulators.items()},
@@ -38,6 +41,7 @@ def run(kind: str, stack, *, writers: int, duration: float, via: str) -> DrillRe
         duration=duration,
         unplanned=kind == "unplanned",
         door_url=stack.door_url if via == "door" else None,
+        write_rate=rate,
         report=lambda line: print(f"  {line}", flush=True),
     )
     return drill.run(kind)
@@ -94,6 +98,7 @@ def summary(reports: list[DrillReport]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--writers", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=DRILL_WRITE_RATE)
     parser.add_argument("--duration", type=float, default=30.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--via", choices=["door", "regional"], default="door")
@@ -109,7 +114,12 @@ def main() -> None:
                     for kind in ("planned", "unplanned"):
                         print(f"\n== {kind} drill, run {number + 1} of {args.runs}", flush=True)
                         report = run(
-                            kind, stack, writers=args.writers, duration=args.duration, via=args.via
+                            kind,
+                            stack,
+                            writers=args.writers,
+                            duration=args.duration,
+                            via=args.via,
+                            rate=args.rate,
                         )
                         print(report.table(), flush=True)
                         reports.append(report)

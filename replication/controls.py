@@ -1,4 +1,4 @@
-"""Drill controls (pause, resume, extra delay) per direction.
+"""Drill controls (pause, resume, extra delay, a lag measurement's start) per direction.
 
 They live in a JSON file in the state directory rather than in a DynamoDB
 item: a control item would itself be replicated and would be unreachable in
@@ -7,6 +7,7 @@ CLI always share the machine. The replicator re-reads the file when it changes.
 """
 
 import fcntl
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -24,6 +25,9 @@ MAX_DELAY_SECONDS = 3600.0
 class Control:
     paused: bool = False
     delay_seconds: float = 0.0
+    # Epoch seconds: the status also reports the lag of the changes made since
+    # then, so that a drill reads its own lag and not what ran before it.
+    lag_since: float = 0.0
     updated_at: str = ""
 
 
@@ -53,6 +57,14 @@ def replication_delay(*, seconds: float, direction: Direction | None = None) -> 
             f"delay must be between 0 and {MAX_DELAY_SECONDS:g} seconds, got {seconds}"
         )
     return _update(direction, delay_seconds=float(seconds))
+
+
+def replication_lag_mark(*, at: float, direction: Direction | None = None) -> dict[str, Control]:
+    """Start a lag measurement at `at` (epoch seconds): the status reports the p99 lag
+    of the changes made since then, alongside its fixed windows."""
+    if not math.isfinite(at) or at < 0:
+        raise ValueError(f"the measurement's start must be a time in epoch seconds, got {at}")
+    return _update(direction, lag_since=float(at))
 
 
 _FIELDS = set(Control.__dataclass_fields__)

@@ -39,6 +39,10 @@ class DrillReport:
     writers: int
     duration: float
     via: str = "door"
+    # Writes a second the writers were paced at together; 0: a closed loop.
+    pace: float = 0.0
+    # Whether the replication lag covers exactly the drill (else the last minute).
+    lag_since_start: bool = False
     phases: list[dict[str, Any]] = field(default_factory=list)
     acknowledged: dict[str, int] = field(default_factory=dict)
     missing_after_settle: dict[str, int] = field(default_factory=dict)
@@ -48,6 +52,9 @@ class DrillReport:
     loss_matches_at_risk: bool | None = None
     lag_seconds: dict[str, float | None] = field(default_factory=dict)
     replication_lag_p99: dict[str, float | None] = field(default_factory=dict)
+    # Unplanned: the same, read just before the outage; what the prediction uses,
+    # since the lag after it is the outage's backlog.
+    replication_lag_p99_before_outage: dict[str, float | None] = field(default_factory=dict)
     # Unplanned: acknowledged writes a second before the outage.
     write_rate: float | None = None
     # Through the door only: writes that did not end in a 201 after their
@@ -61,18 +68,21 @@ class DrillReport:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def lag_p99(self, dataset: str) -> float | None:
-        """The worst direction's p99 lag of `dataset`: `media`, or `tables` (every table)."""
+    def lag_p99(self, dataset: str, *, before_outage: bool = False) -> float | None:
+        """The worst direction's p99 lag of `dataset`: `media`, or `tables` (every table);
+        over the whole drill, or up to the outage."""
+        lags = self.replication_lag_p99_before_outage if before_outage else self.replication_lag_p99
         values = [
             value
-            for name, value in self.replication_lag_p99.items()
+            for name, value in lags.items()
             if value is not None and (name.endswith(" media") == (dataset == "media"))
         ]
         return max(values) if values else None
 
     def predicted_loss(self) -> float | None:
-        """What a forced failover should lose: the write rate × the table lag p99."""
-        lag = self.lag_p99("tables")
+        """What a forced failover should lose: the write rate × the table lag p99 up to
+        the outage."""
+        lag = self.lag_p99("tables", before_outage=True)
         if self.write_rate is None or lag is None:
             return None
         return round(self.write_rate * lag, 1)
@@ -81,6 +91,10 @@ class DrillReport:
         rows = [
             ("drill", self.kind),
             ("writers / duration", f"{self.writers} / {self.duration:.0f} s"),
+            (
+                "writers' pace",
+                f"{self.pace:g} writes/s together" if self.pace else "as fast as answered",
+            ),
             ("writers go", "through the front door" if self.via == "door" else "to the regions"),
         ]
         for phase in self.phases:
@@ -105,8 +119,8 @@ class DrillReport:
             rows.append(("missing in the survivor at failover (RPO)", str(self.lost_at_failover)))
             rows.append(
                 (
-                    "predicted: write rate × table lag p99",
-                    f"{self.write_rate} /s × {_secs(self.lag_p99('tables'))} = "
+                    "predicted: write rate × table lag p99 before the outage",
+                    f"{self.write_rate} /s × {_secs(self.lag_p99('tables', before_outage=True))} = "
                     f"{self.predicted_loss()}",
                 )
             )
@@ -123,6 +137,8 @@ class DrillReport:
                 ", ".join(f"{k} {_secs(v)}" for k, v in self.lag_seconds.items()),
             )
         )
+        window = "since the drill started" if self.lag_since_start else "over the last minute"
+        rows.append(("replication lag p99 measured", window))
         for name, value in sorted(self.replication_lag_p99.items()):
             rows.append((f"replication lag p99 {name}", _secs(value)))
         rows.extend(self._door_rows())

@@ -35,6 +35,9 @@ class Operator(Protocol):
         self, workflow: str, *, via: str, force: bool, reason: str
     ) -> dict[str, Any] | None: ...
 
+    def prepare(self, *, via: str) -> None:
+        """Look at the state before the drill, as an operator does before acting."""
+
 
 class Drill:
     def __init__(
@@ -50,6 +53,8 @@ class Drill:
         operate: Operator,
         outage: Callable[[], RegionProcesses] | None = None,
         via: str = "door",
+        write_rate: float = 0.0,
+        mark_lag: Callable[[float], None] | None = None,
         report: Callable[[str], None] = lambda line: None,
     ) -> None:
         if via not in VIA:
@@ -66,6 +71,12 @@ class Drill:
         self.duration = duration
         self.operate = operate
         self.outage = outage
+        # Writes a second, all writers together; 0: each writes as fast as it is answered.
+        self.write_rate = write_rate
+        # Starts the replicator's lag measurement at the given time, where it can.
+        self.mark_lag = mark_lag
+        self.lag_marked_at: float | None = None
+        self.lag_since_start = False
         self.say = report
         self.stop = threading.Event()
         self.writers: list[Writer] = []
@@ -99,23 +110,41 @@ class Drill:
                             seconds if current is None else max(current, seconds)
                         )
 
+    def _start_lag_measurement(self) -> None:
+        if self.mark_lag is None:
+            return
+        try:
+            self.mark_lag(self.started_at)
+        except (OSError, ValueError) as exc:
+            self.say(f"replication lag is read over the last minute: no mark ({exc})")
+            return
+        self.lag_marked_at = self.started_at
+
     def replication_lag(self) -> dict[str, float | None]:
-        """p99 replication lag per direction and dataset over the last minute (the
-        drill and its settling), over five minutes where the replicator has no
-        shorter window."""
+        """p99 replication lag per direction and dataset since the drill started (its
+        writes and settling) where the replicator took the drill's mark, else over the
+        last minute, else over five minutes."""
         for region in self.stack.urls:
             answer = self.stack.request(
                 "GET", region, "/api/replication", token=self._operator_token(region)
             )
             if answer.ok:
+                directions = (answer.body.get("directions") or {}).values()
+                self.lag_since_start = bool(directions) and all(
+                    self.lag_marked_at is not None and d.get("lag_since") == self.lag_marked_at
+                    for d in directions
+                )
                 return {
-                    f"{name} {dataset}": stats.get(
-                        "lag_p99_recent_seconds", stats.get("lag_p99_seconds")
-                    )
+                    f"{name} {dataset}": self._lag_p99(stats)
                     for name, direction in (answer.body.get("directions") or {}).items()
                     for dataset, stats in (direction.get("datasets") or {}).items()
                 }
         return {}
+
+    def _lag_p99(self, stats: dict[str, Any]) -> float | None:
+        if self.lag_since_start:
+            return stats.get("lag_p99_since_mark_seconds")
+        return stats.get("lag_p99_recent_seconds", stats.get("lag_p99_seconds"))
 
     def _all_acks(self) -> list[Ack]:
         return [ack for writer in self.writers for ack in writer.acks]
@@ -165,7 +194,11 @@ class Drill:
     # --- the scenario ---------------------------------------------------------
     def run(self, kind: str) -> DrillReport:
         report = DrillReport(
-            kind=kind, writers=self.n_writers, duration=self.duration, via=self.via
+            kind=kind,
+            writers=self.n_writers,
+            duration=self.duration,
+            via=self.via,
+            pace=self.write_rate,
         )
         state = self.stack.state(prefer=self.primary)
         if state["state"] != "active":
@@ -174,11 +207,13 @@ class Drill:
                 "fail back first (python manage.py routing failback)"
             )
         self._check_door()
+        self.operate.prepare(via=self.primary)
         self.writers = self.new_writers()
         reader = DoorReader(stack=self.stack, stop=self.stop) if self.via == "door" else None
         sampler = threading.Thread(target=self._sample_lag, daemon=True)
         sampler.start()
         self.started_at = time.time()
+        self._start_lag_measurement()
         for thread in [*self.writers, *([reader] if reader else [])]:
             thread.start()
         phases: list[Phase] = []
@@ -228,17 +263,26 @@ class Drill:
         report.missing_after_settle = {region: len(m) for region, m in missing.items()}
         report.lag_seconds = dict(self.lags)
         report.replication_lag_p99 = self.replication_lag()
+        report.lag_since_start = self.lag_since_start
         return report
 
     def new_writers(self) -> list[Writer]:
         """The drill's writers as the demo user, not started; they stop with the drill."""
+        interval = self.n_writers / self.write_rate if self.write_rate > 0 else 0.0
         if self.via == "regional":
             return [
-                Writer(i, self.stack, *self.user, region=self.primary, stop=self.stop)
+                Writer(
+                    i,
+                    self.stack,
+                    *self.user,
+                    region=self.primary,
+                    stop=self.stop,
+                    interval=interval,
+                )
                 for i in range(self.n_writers)
             ]
         return [
-            DoorWriter(i, self.stack, *self.user, region=DOOR, stop=self.stop)
+            DoorWriter(i, self.stack, *self.user, region=DOOR, stop=self.stop, interval=interval)
             for i in range(self.n_writers)
         ]
 
@@ -260,6 +304,7 @@ class Drill:
         assert self.outage is not None
         self._processes = self.outage()
         processes = self._processes
+        report.replication_lag_p99_before_outage = self.replication_lag()
         self.say(f"unplanned: freezing {self.primary} (pids {list(processes.pids)})")
         outage_at = time.time()
         processes.freeze()

@@ -1,10 +1,11 @@
 """Concurrent writers that behave like the pages: on the regional addresses they
 follow 421 and wait out 503; through the front door they never pick a region."""
 
+import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -48,6 +49,9 @@ class Writer(threading.Thread):
     password: str
     region: str
     stop: threading.Event
+    # Seconds from the start of one write to the start of the next; 0 writes as
+    # fast as the stack answers (a closed loop).
+    interval: float = 0.0
     acks: list[Ack] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)
 
@@ -57,8 +61,18 @@ class Writer(threading.Thread):
         self._photo_in: dict[str, str] = {}  # region -> a photo of ours it holds
         self._count = 0
 
-    def run(self) -> None:
+    def _paced(self) -> Iterator[None]:
+        """Yield when the next write is due, until the drill stops. Paced writers start
+        at a random point of their first interval, so that they do not write in step."""
+        if self.interval and self.stop.wait(random.uniform(0, self.interval)):
+            return
         while not self.stop.is_set():
+            started = time.monotonic()
+            yield
+            self.stop.wait(max(0.0, started + self.interval - time.monotonic()))
+
+    def run(self) -> None:
+        for _ in self._paced():
             region = self.region
             token = self._token(region)
             if token is None:
@@ -164,7 +178,7 @@ class DoorWriter(Writer):
         self._last_region = DOOR
 
     def run(self) -> None:
-        while not self.stop.is_set():
+        for _ in self._paced():
             self._one_write()
 
     def _one_write(self) -> None:

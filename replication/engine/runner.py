@@ -343,8 +343,9 @@ class DirectionWorker(threading.Thread):
             return
         self.status_at = now
         control = self.controls.get(self.direction)
-        datasets = {table.spec.key: table.stats.as_dict() for table in self.tables}
-        datasets[MEDIA_DATASET] = self.media.stats.as_dict()
+        since = control.lag_since
+        datasets = {table.spec.key: table.stats.as_dict(since=since) for table in self.tables}
+        datasets[MEDIA_DATASET] = self.media.stats.as_dict(since=since)
         json_write(
             status_file(self.direction),
             {
@@ -354,6 +355,7 @@ class DirectionWorker(threading.Thread):
                 "updated_at": now,
                 "paused": control.paused,
                 "delay_seconds": control.delay_seconds,
+                "lag_since": control.lag_since or None,
                 "retrying_in_seconds": self.backoff,
                 # Held while the source, back empty, is being refilled from the target.
                 "rebuilding_source": self.resyncs.pending(self.direction.source),

@@ -49,17 +49,22 @@ class DatasetStats:
         while self.samples and self.samples[0][0] < now - WINDOW_SECONDS:
             self.samples.popleft()
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self, *, since: float = 0.0) -> dict[str, object]:
+        """The figures; `lag_p99_since_mark_seconds` covers the changes made at or after
+        `since` (and applied within the window), when a measurement was started."""
         now = time.time()
         self._trim(now)
         lags = [lag for _, lag in self.samples]
         recent = [lag for at, lag in self.samples if at >= now - RECENT_SECONDS]
+        marked = [lag for at, lag in self.samples if at - lag >= since] if since else []
         return {
             "lag_p50_seconds": round(percentile(lags, 0.5), 4) if lags else None,
             "lag_p99_seconds": round(percentile(lags, 0.99), 4) if lags else None,
             "lag_samples": len(lags),
             "lag_p99_recent_seconds": round(percentile(recent, 0.99), 4) if recent else None,
             "lag_recent_samples": len(recent),
+            "lag_p99_since_mark_seconds": round(percentile(marked, 0.99), 4) if marked else None,
+            "lag_since_mark_samples": len(marked),
             "pending": self.pending,
             "pending_exact": self.pending_exact,
             "applied": self.applied,

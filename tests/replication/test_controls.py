@@ -5,7 +5,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from mra_site.polling import poll
-from replication.controls import replication_controls_get
+from replication.controls import replication_controls_get, replication_lag_mark
 from replication.services import ControlRefused, replication_control_set
 from replication.status import drain_check, replication_status_get
 from routing.selectors import routing_history_list
@@ -71,6 +71,8 @@ def test_pause_holds_one_direction_and_resume_catches_up(replicator):
 
 def test_delay_holds_each_change_for_the_given_time(replicator):
     replication("delay", "1.5")
+    marked_at = time.time()
+    replication_lag_mark(at=marked_at)
     photo_id = new_id()
     photo_put(PRIMARY, photo_id, "slow")
     settle(1.0)
@@ -83,6 +85,20 @@ def test_delay_holds_each_change_for_the_given_time(replicator):
         ]
 
     assert poll(photos_lag, what="lag in the status", timeout=REPLICATED) >= 1.5
+    # The measurement started before the write covers it, and nothing made earlier.
+    status = replication_status_get()["directions"][EAST_TO_WEST]
+    assert status["lag_since"] == marked_at
+    assert status["datasets"]["photos"]["lag_since_mark_samples"] == 1
+    assert status["datasets"]["photos"]["lag_p99_since_mark_seconds"] >= 1.5
+
+
+def test_a_lag_measurement_starts_at_a_time_in_epoch_seconds(state_dir):
+    for bad in (float("nan"), float("inf"), -1.0):
+        with pytest.raises(ValueError, match="epoch seconds"):
+            replication_lag_mark(at=bad)
+    assert replication_controls_get()[EAST_TO_WEST].lag_since == 0
+    replication_lag_mark(at=1_800_000_000.5)
+    assert {c.lag_since for c in replication_controls_get().values()} == {1_800_000_000.5}
 
 
 def test_controls_refuse_bad_input(aws, state_dir):

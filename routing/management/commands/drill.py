@@ -5,7 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 from mra_site.aws.clients import endpoint_for
 from replication.drill.client import StackUnavailable
-from routing.drill import local_drill
+from routing.drill import DRILL_WRITE_RATE, local_drill
+
+MAX_WRITE_RATE = 1000.0
 
 
 class Command(BaseCommand):
@@ -22,6 +24,13 @@ class Command(BaseCommand):
             "--duration", type=float, default=30.0, help="seconds of load in all (6-3600)"
         )
         parser.add_argument(
+            "--rate",
+            type=float,
+            default=DRILL_WRITE_RATE,
+            help="writes a second, all writers together (0: each writes again as soon as it is "
+            f"answered; at most {MAX_WRITE_RATE:g}); default %(default)s",
+        )
+        parser.add_argument(
             "--via",
             choices=["door", "regional"],
             default="door",
@@ -36,6 +45,7 @@ class Command(BaseCommand):
         kind: str,
         writers: int,
         duration: float,
+        rate: float,
         via: str,
         json: str | None,
         **opts,
@@ -44,6 +54,8 @@ class Command(BaseCommand):
             raise CommandError("--writers takes 1 to 64 writers.")
         if not 6 <= duration <= 3600:
             raise CommandError("--duration takes 6 to 3600 seconds.")
+        if not 0 <= rate <= MAX_WRITE_RATE:  # also false for nan
+            raise CommandError(f"--rate takes 0 to {MAX_WRITE_RATE:g} writes a second.")
         primary = settings.MRA_PRIMARY_REGION
         if kind == "unplanned" and not endpoint_for(primary):
             raise CommandError(
@@ -55,6 +67,7 @@ class Command(BaseCommand):
             aws_endpoints=settings.MRA_AWS_ENDPOINTS,
             writers=writers,
             duration=duration,
+            write_rate=rate,
             unplanned=kind == "unplanned",
             door_url=settings.MRA_DOOR_URL if via == "door" else None,
             report=lambda line: self.stderr.write(line),
