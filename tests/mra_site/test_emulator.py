@@ -77,3 +77,46 @@ def test_items_come_back_as_stored_whatever_their_attribute_types(aws):
     assert stored == item
     assert queried == [item]
     assert [record["dynamodb"]["NewImage"] for record in records] == [item]
+
+
+def test_version_listings_by_prefix_and_page_return_what_s3_does(aws):
+    s3 = client("s3", PRIMARY)
+    bucket = "mra-media-us-east-1"
+    keys = ["listing/a/1", "listing/a/2", "listing/b/1", "listingz"]
+    for key in keys:
+        s3.put_object(Bucket=bucket, Key=key, Body=b"one")
+    s3.put_object(Bucket=bucket, Key="listing/a/2", Body=b"two")  # a second version
+    s3.delete_object(Bucket=bucket, Key="listing/b/1")  # a delete marker on top
+
+    under_a = s3.list_object_versions(Bucket=bucket, Prefix="listing/a/")
+    assert [(v["Key"], v["IsLatest"]) for v in under_a["Versions"]] == [
+        ("listing/a/1", True),
+        ("listing/a/2", True),
+        ("listing/a/2", False),
+    ]
+    assert "DeleteMarkers" not in under_a
+    marked = s3.list_object_versions(Bucket=bucket, Prefix="listing/b/")
+    assert [(m["Key"], m["IsLatest"]) for m in marked["DeleteMarkers"]] == [("listing/b/1", True)]
+    assert [(v["Key"], v["IsLatest"]) for v in marked["Versions"]] == [("listing/b/1", False)]
+
+    # Page by page, one entry at a time: every version and marker exactly once, in order.
+    seen, page = [], {}
+    while True:
+        markers = {"KeyMarker": page["NextKeyMarker"]} if page.get("IsTruncated") else {}
+        if page.get("NextVersionIdMarker"):
+            markers["VersionIdMarker"] = page["NextVersionIdMarker"]
+        page = s3.list_object_versions(Bucket=bucket, Prefix="listing", MaxKeys=1, **markers)
+        seen += [(e["Key"], e["VersionId"]) for e in page.get("Versions", [])]
+        seen += [(e["Key"], e["VersionId"]) for e in page.get("DeleteMarkers", [])]
+        if not page["IsTruncated"]:
+            break
+    everything = s3.list_object_versions(Bucket=bucket, Prefix="listing")
+    listed = everything["Versions"] + everything["DeleteMarkers"]
+    assert sorted(seen) == sorted((e["Key"], e["VersionId"]) for e in listed)
+    assert len(seen) == len(set(seen)) == 6
+    assert [
+        d["Prefix"]
+        for d in s3.list_object_versions(Bucket=bucket, Prefix="listing/", Delimiter="/")[
+            "CommonPrefixes"
+        ]
+    ] == ["listing/a/", "listing/b/"]
