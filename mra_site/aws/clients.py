@@ -120,6 +120,24 @@ def fail_fast() -> Iterator[None]:
         _fail_fast.reset(token)
 
 
+# Calls whose answer grows with the data (every version in a bucket, page by
+# page) may take longer than a request for one item without the region being
+# down: inside `bulk()` a call waits this long for its answer before the region
+# counts as not answering (and its breaker opens for every caller).
+BULK_READ_TIMEOUT = 30.0
+_bulk: ContextVar[bool] = ContextVar("mra_aws_bulk", default=False)
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """AWS calls made inside may answer slowly: they wait BULK_READ_TIMEOUT at least."""
+    token = _bulk.set(True)
+    try:
+        yield
+    finally:
+        _bulk.reset(token)
+
+
 def _options(region: str) -> tuple[str, str, float, float, int, str]:
     if _fail_fast.get():
         timeouts = (
@@ -128,9 +146,10 @@ def _options(region: str) -> tuple[str, str, float, float, int, str]:
             0,  # botocore's max_attempts counts the retries: none
         )
     else:
+        read_timeout = settings.MRA_AWS_READ_TIMEOUT
         timeouts = (
             settings.MRA_AWS_CONNECT_TIMEOUT,
-            settings.MRA_AWS_READ_TIMEOUT,
+            max(read_timeout, BULK_READ_TIMEOUT) if _bulk.get() else read_timeout,
             settings.MRA_AWS_MAX_ATTEMPTS,
         )
     return (region, endpoint_for(region), *timeouts, settings.MRA_AWS_ASSUME_ROLE)

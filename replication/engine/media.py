@@ -2,25 +2,30 @@
 removals, delete markers), and a sweep of the source bucket's delete markers as a safety
 net, each applied to the target bucket."""
 
+import itertools
+import logging
 import threading
 import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import unquote_plus
 
 from django.conf import settings
 
 from mra_site.aws import s3, sqs
+from mra_site.aws.clients import bulk
 from mra_site.aws.errors import AwsError
 from mra_site.aws.s3 import DeleteMarker
 from mra_site.resources import media_bucket
 
-from ..canary import HEARTBEAT_KEY
+from ..canary import HEARTBEAT_KEY, heartbeat_versions_prune
 from ..controls import Control
 from ..directions import Direction
 from .stats import DatasetStats
+
+logger = logging.getLogger(__name__)
 
 BUFFER_LIMIT = 1000
 # Changes applied per round, and how many keys are copied at once.
@@ -28,13 +33,21 @@ APPLY_BATCH = 100
 APPLY_THREADS = 8
 # The sweep runs at most every SWEEP_SECONDS, and that often only while something
 # happens (a change other than a heartbeat was read, or the queue held messages);
-# otherwise every SWEEP_IDLE_SECONDS: delete markers arrive as events too
-# (s3:ObjectRemoved:DeleteMarkerCreated), so the sweep is the safety net.
-SWEEP_SECONDS = 1.0
-SWEEP_IDLE_SECONDS = 15.0
-SWEEP_COST_FACTOR = 4
+# otherwise every SWEEP_IDLE_SECONDS. Delete markers arrive as events like every
+# other change (s3:ObjectRemoved:DeleteMarkerCreated) and a drain counts a receive
+# that emptied the queue as the media's read, so the sweep is only the safety net
+# for an event that never came: it lists every version in the bucket, a cost that
+# grows with the bucket, and is kept to a tenth of the time at most.
+SWEEP_SECONDS = 10.0
+SWEEP_IDLE_SECONDS = 60.0
+SWEEP_COST_FACTOR = 10
 # How long a received message stays invisible to other receivers, beyond any delay.
 VISIBILITY_SECONDS = 10
+# Each heartbeat copied is a new version of one key, a second; every this many
+# copies the target's older versions of it go at once (one listing, one delete),
+# as the canary prunes its own (heartbeat_versions_prune), rather than after the
+# lifecycle rule's day. Photos' replicas keep their versions, as S3 keeps them.
+HEARTBEAT_PRUNE_EVERY = 30
 
 
 def queue_name(region: str) -> str:
@@ -67,29 +80,6 @@ def object_copy(*, source: str, target: str, key: str, include_replicas: bool = 
             s3.WRITTEN_AT: str(current.written_at),
         },
     )
-    if (
-        key == HEARTBEAT_KEY
-        and existing
-        and existing.replica_of.startswith(f"{source}:")
-        and existing.version_id
-    ):
-        # The heartbeat replica this copy superseded: as the canary does with
-        # its own older heartbeats (heartbeat_versions_prune), it goes now
-        # rather than after the lifecycle rule's day. Photos' replicas keep
-        # their versions, as S3 replication keeps them.
-        s3.versions_delete(
-            region=target,
-            bucket=media_bucket(target),
-            versions=[
-                s3.StoredVersion(
-                    key=key,
-                    version_id=existing.version_id,
-                    last_modified=datetime.now(UTC),
-                    is_latest=False,
-                    delete_marker=False,
-                )
-            ],
-        )
     return True
 
 
@@ -148,7 +138,7 @@ class Sweeper:
 
     def want(self) -> None:
         """Sweep again as soon as SWEEP_SECONDS allows: something other than a heartbeat
-        changed, so a drain may be waiting for a sweep that started after it."""
+        changed, and an event for it may yet go missing."""
         self.wanted.set()
 
     def ensure_running(self) -> None:
@@ -170,7 +160,10 @@ class Sweeper:
             started = time.time()
             depth = 0
             try:
-                latest = s3.delete_markers_latest(region=source, bucket=media_bucket(source))
+                # A listing of the whole bucket: slow is not down, and must not
+                # close the region to the copying (the region's breaker).
+                with bulk():
+                    latest = s3.delete_markers_latest(region=source, bucket=media_bucket(source))
                 depth = sqs.queue_depth(region=source, url=self.queue_url or "", in_flight=False)
                 result: tuple[list[DeleteMarker], float, int, float] | AwsError = (
                     latest,
@@ -258,6 +251,7 @@ class MediaReplication:
         self.heard_emptied_at = 0.0
         # Set by poll when a change other than a heartbeat was received.
         self.active = False
+        self.heartbeat_copies = itertools.count(1)
 
     def reset(self) -> None:
         self.queue_url = None
@@ -428,6 +422,8 @@ class MediaReplication:
             try:
                 if kind == "created":
                     applied = object_copy(source=source, target=target, key=key)
+                    if applied and key == HEARTBEAT_KEY:
+                        self._heartbeat_copied()
                 else:
                     applied = object_remove(source=source, target=target, key=key, deleted_at=when)
             except AwsError as exc:
@@ -436,6 +432,17 @@ class MediaReplication:
                 return outcome
             outcome.results.append((applied, when))
         return outcome
+
+    def _heartbeat_copied(self) -> None:
+        if next(self.heartbeat_copies) % HEARTBEAT_PRUNE_EVERY:
+            return
+        target = self.direction.target
+        try:
+            heartbeat_versions_prune(region=target)
+        except AwsError as exc:  # the next prune takes what this one left
+            logger.warning(
+                "%s: older heartbeat copies in %s not pruned: %s", self.direction, target, exc
+            )
 
     def _count(self, applied: bool, origin_time: float) -> None:
         if applied:

@@ -4,8 +4,12 @@ import time
 
 import pytest
 
+from mra_site.aws.s3 import object_versions
+from mra_site.resources import media_bucket
+from replication.canary import HEARTBEAT_KEY, heartbeat_in_bucket, heartbeat_write
 from replication.controls import Control
 from replication.directions import Direction
+from replication.engine import media as media_module
 from replication.engine.media import MediaReplication, Sweeper
 from tests.conftest import PRIMARY, SECONDARY
 
@@ -51,3 +55,24 @@ def test_after_a_failed_round_an_empty_receive_says_nothing_until_the_lost_messa
 
     assert media.stats.pending == 0
     assert media.stats.polled_at is None or media.stats.polled_at < fence
+
+
+def test_heartbeat_copies_are_pruned_in_the_target_every_so_many(
+    aws, state_dir, unswept, monkeypatch
+):
+    monkeypatch.setattr(media_module, "HEARTBEAT_PRUNE_EVERY", 3)
+    media = MediaReplication(direction=Direction(PRIMARY, SECONDARY), checkpoint={})
+
+    def beat_and_copy(seq: int) -> list:
+        heartbeat_write(region=PRIMARY, seq=seq)
+        outcome = media._apply_key((HEARTBEAT_KEY, [("created", time.time(), f"m{seq}")]))
+        assert outcome.error is None and outcome.results[0][0] is True
+        return object_versions(
+            region=SECONDARY, bucket=media_bucket(SECONDARY), keys=[HEARTBEAT_KEY]
+        )
+
+    assert len(beat_and_copy(1)) == 1
+    assert len(beat_and_copy(2)) == 2  # kept until the next prune
+    [kept] = beat_and_copy(3)  # the third copy prunes: only the newest is left
+    assert kept.is_latest
+    assert heartbeat_in_bucket(region=SECONDARY).seq == 3

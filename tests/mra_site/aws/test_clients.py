@@ -3,6 +3,7 @@ import time
 
 import pytest
 
+from mra_site.aws import clients
 from mra_site.aws.clients import PROBE_READ_TIMEOUT, aws_call, client, dynamodb_table, fail_fast
 from mra_site.aws.errors import RegionUnavailable, ResourceMissing
 from tests.conftest import PRIMARY, SECONDARY
@@ -98,3 +99,14 @@ def test_s3_uses_path_style_addressing_against_an_endpoint(aws):
         "get_object", Params={"Bucket": "mra-media-us-east-1", "Key": "k"}, ExpiresIn=60
     )
     assert url.startswith(f"{aws[PRIMARY].url}/mra-media-us-east-1/k?")
+
+
+def test_bulk_calls_wait_longer_for_an_answer_and_fail_fast_still_wins(settings):
+    settings.MRA_AWS_READ_TIMEOUT = 2.5
+    read_timeout = 3  # (region, endpoint, connect, read, attempts, role)
+    assert clients._options(PRIMARY)[read_timeout] == 2.5
+    with clients.bulk():
+        assert clients._options(PRIMARY)[read_timeout] == clients.BULK_READ_TIMEOUT
+        with clients.fail_fast():
+            assert clients._options(PRIMARY)[read_timeout] == clients.PROBE_READ_TIMEOUT
+    assert clients._options(PRIMARY)[read_timeout] == 2.5
