@@ -177,9 +177,9 @@ def aws(emulators, request) -> Iterator[dict[str, Emulator]]:
                     ignore=(requests.RequestException,),
                 )
             except TimeoutError as exc:
-                # Known: a site whose role session was issued by the emulator before
-                # it restarted may not recover by itself (HeadBucket's 403 carries no
-                # error code to re-assume the role on). The next test gets a fresh one.
+                # A site not ready by then is a fault of its own (it should assume its
+                # role again on the first refusal): say so, and give the next test a
+                # fresh one.
                 warnings.warn(
                     f"{exc}; its last /readyz: {last.get('answer')}; restarting it",
                     stacklevel=1,

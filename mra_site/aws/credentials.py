@@ -129,7 +129,10 @@ def _reassume_if_rejected(
     if attempts != 1 or not response:
         return None
     code = response[1].get("Error", {}).get("Code", "")
-    if code not in _REJECTED_CODES:
+    # An answer to HEAD has no body, so S3 names no code: botocore gives the bare
+    # status, and a 403 may be the same rejection (HeadBucket, HeadObject). A HEAD
+    # that is really denied costs one AssumeRole more before it fails.
+    if code not in _REJECTED_CODES and code != "403":
         return None
     credentials.forget()
     return 0

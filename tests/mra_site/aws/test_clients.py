@@ -4,6 +4,7 @@ import time
 import pytest
 
 from mra_site.aws import clients
+from mra_site.aws import credentials as credentials_module
 from mra_site.aws.clients import PROBE_READ_TIMEOUT, aws_call, client, dynamodb_table, fail_fast
 from mra_site.aws.errors import RegionUnavailable, ResourceMissing
 from tests.conftest import PRIMARY, SECONDARY
@@ -110,3 +111,28 @@ def test_bulk_calls_wait_longer_for_an_answer_and_fail_fast_still_wins(settings)
         with clients.fail_fast():
             assert clients._options(PRIMARY)[read_timeout] == clients.PROBE_READ_TIMEOUT
     assert clients._options(PRIMARY)[read_timeout] == 2.5
+
+
+class Remembered:
+    forgotten = 0
+
+    def forget(self) -> None:
+        self.forgotten += 1
+
+
+@pytest.mark.parametrize(
+    ("code", "retried"),
+    [
+        ("InvalidAccessKeyId", True),  # an emulator that restarted, on a GET or a PUT
+        ("403", True),  # the same on HEAD, whose answer names no code
+        ("AccessDenied", False),  # a policy's refusal is not a lost session
+        ("404", False),
+    ],
+)
+def test_a_session_the_emulator_no_longer_knows_is_assumed_again_once(code, retried):
+    credentials = Remembered()
+    response = (None, {"Error": {"Code": code}})
+    first = credentials_module._reassume_if_rejected(credentials, response, attempts=1)
+    assert (first == 0) is retried and credentials.forgotten == int(retried)
+    # The retry is the only one: a second refusal is the answer.
+    assert credentials_module._reassume_if_rejected(credentials, response, attempts=2) is None
