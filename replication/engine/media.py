@@ -54,6 +54,36 @@ def queue_name(region: str) -> str:
     return settings.MRA_REPLICATION_QUEUE.format(region=region)
 
 
+class OwnCopies:
+    """The versions this process's copies wrote, by region and key, the latest
+    COPIES_REMEMBERED of them. Each copy sends an event back through its region's
+    queue naming that version (`s3.object.versionId`): the direction carrying that
+    region's changes passes it over as its own echo, without reading the object
+    (which it would find to be a replica). One the process no longer remembers, or
+    wrote before it started, is read and passed over as before."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.lock = threading.Lock()
+        self.versions: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+
+    def add(self, *, region: str, key: str, version_id: str) -> None:
+        if not version_id:
+            return
+        with self.lock:
+            self.versions[(region, key, version_id)] = None
+            while len(self.versions) > self.limit:
+                self.versions.popitem(last=False)
+
+    def holds(self, region: str, key: str, version_id: str) -> bool:
+        with self.lock:
+            return (region, key, version_id) in self.versions
+
+
+COPIES_REMEMBERED = 10_000
+own_copies = OwnCopies(COPIES_REMEMBERED)
+
+
 def object_copy(*, source: str, target: str, key: str, include_replicas: bool = False) -> bool:
     """Copy the current version of `key` to the target bucket, marked as a replica.
 
@@ -68,7 +98,7 @@ def object_copy(*, source: str, target: str, key: str, include_replicas: bool = 
     existing = s3.object_head(region=target, bucket=media_bucket(target), key=key)
     if existing and (existing.replica_of == tag or existing.written_at > current.written_at):
         return False
-    s3.object_put(
+    version_id = s3.object_put(
         region=target,
         bucket=media_bucket(target),
         key=key,
@@ -80,6 +110,7 @@ def object_copy(*, source: str, target: str, key: str, include_replicas: bool = 
             s3.WRITTEN_AT: str(current.written_at),
         },
     )
+    own_copies.add(region=target, key=key, version_id=version_id)
     return True
 
 
@@ -201,13 +232,19 @@ class PendingMessage:
         return min((t for _, _, t in self.changes), default=0.0)
 
 
-def heartbeats_only(messages: list[sqs.QueueMessage]) -> bool:
-    """Every change these messages carry is to the canary's heartbeat object."""
-    return all(key == HEARTBEAT_KEY for m in messages for _, key, _ in message_changes(m.body))
+def heartbeats_only(messages: list[sqs.QueueMessage], *, region: str) -> bool:
+    """Every change these messages from `region`'s queue carry is to the canary's
+    heartbeat object, or is a copy this process made there."""
+    return all(
+        key == HEARTBEAT_KEY
+        for m in messages
+        for _, key, _ in message_changes(m.body, region=region)
+    )
 
 
-def message_changes(body: dict) -> list[tuple[str, str, float]]:
-    """(created|removed, key, event time) for each record of an S3 event message."""
+def message_changes(body: dict, *, region: str = "") -> list[tuple[str, str, float]]:
+    """(created|removed, key, event time) for each record of an S3 event message;
+    with the `region` whose queue it came from, without this process's own copies."""
     changes = []
     for record in body.get("Records", []):
         name = record.get("eventName", "")
@@ -215,6 +252,9 @@ def message_changes(body: dict) -> list[tuple[str, str, float]]:
         if not name.startswith(("ObjectCreated", "ObjectRemoved")):
             continue
         key = unquote_plus(record["s3"]["object"]["key"])
+        version_id = record["s3"]["object"].get("versionId", "")
+        if kind == "created" and region and own_copies.holds(region, key, version_id):
+            continue
         when = datetime.fromisoformat(record["eventTime"].replace("Z", "+00:00")).timestamp()
         changes.append((kind, key, when))
     return changes
@@ -328,7 +368,7 @@ class MediaReplication:
                 pending.receipt_handle = message.receipt_handle
             else:
                 pending = self.messages[message.message_id] = PendingMessage(
-                    message.receipt_handle, message_changes(message.body)
+                    message.receipt_handle, message_changes(message.body, region=source)
                 )
             self.active |= any(key != HEARTBEAT_KEY for _, key, _ in pending.changes)
         if self.active:

@@ -201,7 +201,9 @@ class DirectionWorker(threading.Thread):
                 # The direction's loop reports the source's errors; listen again later.
                 self.stop_event.wait(LISTEN_RETRY_SECONDS)
                 continue
-            if heard and (self.beats_here() or not heartbeats_only(heard)):
+            if heard and (
+                self.beats_here() or not heartbeats_only(heard, region=self.direction.source)
+            ):
                 self.wake.set()
             elif heard is None or not wait:
                 self.stop_event.wait(IDLE_MAX)

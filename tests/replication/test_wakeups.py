@@ -24,9 +24,12 @@ def _event(*keys: str) -> QueueMessage:
 
 
 def test_only_heartbeat_events_are_told_apart():
-    assert heartbeats_only([_event(HEARTBEAT_KEY), _event(HEARTBEAT_KEY)])
-    assert not heartbeats_only([_event(HEARTBEAT_KEY), _event("photos/p1/original.jpg")])
-    assert not heartbeats_only([_event(HEARTBEAT_KEY, "photos/p1/thumb.webp")])
+    def only(*messages: QueueMessage) -> bool:
+        return heartbeats_only(list(messages), region=PRIMARY)
+
+    assert only(_event(HEARTBEAT_KEY), _event(HEARTBEAT_KEY))
+    assert not only(_event(HEARTBEAT_KEY), _event("photos/p1/original.jpg"))
+    assert not only(_event(HEARTBEAT_KEY, "photos/p1/thumb.webp"))
 
 
 def test_a_direction_knows_whether_the_canary_beats_in_its_source(fresh_streams, aws, state_dir):
