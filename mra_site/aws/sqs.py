@@ -11,7 +11,10 @@ from .errors import ResourceMissing
 
 if TYPE_CHECKING:
     from types_boto3_sqs.literals import QueueAttributeNameType
-    from types_boto3_sqs.type_defs import DeleteMessageBatchRequestEntryTypeDef
+    from types_boto3_sqs.type_defs import (
+        ChangeMessageVisibilityBatchRequestEntryTypeDef,
+        DeleteMessageBatchRequestEntryTypeDef,
+    )
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,23 @@ def queue_delete(*, region: str, url: str, receipt_handles: list[str]) -> None:
             client("sqs", region).delete_message_batch(
                 QueueUrl=url, Entries=entries[start : start + 10]
             )
+
+
+def queue_release(*, region: str, url: str, receipt_handles: list[str]) -> bool:
+    """Make received messages visible again at once (visibility timeout 0); False
+    when the queue did not take back every one of them."""
+    entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
+        {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
+        for i, h in enumerate(receipt_handles)
+    ]
+    released = True
+    with aws_call(region, "release queue messages"):
+        for start in range(0, len(entries), 10):
+            answer = client("sqs", region).change_message_visibility_batch(
+                QueueUrl=url, Entries=entries[start : start + 10]
+            )
+            released &= not answer.get("Failed")
+    return released
 
 
 def queue_depth(*, region: str, url: str, in_flight: bool = True) -> int:

@@ -15,7 +15,7 @@ from urllib.parse import unquote_plus
 from django.conf import settings
 
 from mra_site.aws import s3, sqs
-from mra_site.aws.clients import bulk
+from mra_site.aws.clients import bulk, fail_fast
 from mra_site.aws.errors import AwsError
 from mra_site.aws.s3 import DeleteMarker
 from mra_site.resources import media_bucket
@@ -294,16 +294,34 @@ class MediaReplication:
         self.heartbeat_copies = itertools.count(1)
 
     def reset(self) -> None:
-        self.queue_url = None
+        url, self.queue_url = self.queue_url, None
         with self.heard_lock:
-            if self.messages or self.heard:
-                # What was received and is forgotten here stays in flight, unseen
-                # by any receive, until its visibility timeout ends: until then an
-                # empty receive says nothing about what the queue holds.
-                self.blind_until = time.time() + VISIBILITY_SECONDS + self.delay_seconds
+            held = [m.receipt_handle for m in self.heard]
             self.heard = []
+            started = time.time()
+        held += [pending.receipt_handle for pending in self.messages.values()]
         self.messages.clear()
         self.markers = []
+        if held and not self._hand_back(url, held):
+            # What was received and is forgotten here stays in flight, unseen by
+            # any receive, until its visibility timeout ends: until then an empty
+            # receive says nothing about what the queue holds.
+            self.blind_until = started + VISIBILITY_SECONDS + self.delay_seconds
+
+    def _hand_back(self, url: str | None, receipt_handles: list[str]) -> bool:
+        """Make what a failed round received visible again at once, so that the next
+        receive gets it back and a receive that finds the queue empty means it is
+        (a round that failed on the target, the source answering). False when the
+        source did not take it back."""
+        if not url:
+            return False
+        try:
+            with fail_fast():
+                return sqs.queue_release(
+                    region=self.direction.source, url=url, receipt_handles=receipt_handles
+                )
+        except AwsError:
+            return False
 
     def listen(self, control: Control, *, wait: int) -> list[sqs.QueueMessage] | None:
         """One SQS long poll of the source's queue, from a thread of its own: what it
