@@ -5,8 +5,9 @@
 
 Starts the Procfile's processes on free ports (two emulated regions, the
 bootstrap with demo users, the replicator, the canary, both sites and the
-front door), then runs planned and unplanned drills in turn (see `manage.py
-drill`; the writers go through the front door unless `--via regional`) and
+front door), waits for the replicator to carry the bootstrap over, then runs
+planned and unplanned drills in turn (see `manage.py drill`; the writers go
+through the front door unless `--via regional`) and
 prints each report and a summary: RTO to the first write in the new region
 (through the door: the RTO a front-door user sees) and to all writers, per
 kind and move, as median and worst over the runs; writes missing after
@@ -20,15 +21,20 @@ again as soon as it is answered (a closed loop, which finds the machine's limit)
 import argparse
 import statistics
 import tempfile
+import time
 from pathlib import Path
 
 from _django import django_setup
 
 django_setup("mra_site.settings.dev")
 
+from django.test.utils import override_settings  # noqa: E402
+
 from devstack.stack import local_stack  # noqa: E402
+from mra_site.polling import poll  # noqa: E402
 from replication.drill.client import StackUnavailable  # noqa: E402
 from replication.drill.runner import DrillReport  # noqa: E402
+from replication.status import replication_status_get  # noqa: E402
 from routing.drill import DRILL_WRITE_RATE, local_drill  # noqa: E402
 
 
@@ -45,6 +51,26 @@ def run(kind: str, stack, *, writers: int, duration: float, via: str, rate: floa
         report=lambda line: print(f"  {line}", flush=True),
     )
     return drill.run(kind)
+
+
+# A new stack's replicator first carries the bootstrap's writes over; the drills
+# measure a stack that has, after this much quiet.
+QUIET_SECONDS = 10.0
+
+
+def wait_until_replicated(state: Path) -> None:
+    """Until the replicator runs both directions with nothing pending, then QUIET_SECONDS."""
+
+    def replicated() -> bool:
+        with override_settings(MRA_REPLICATION_STATE_DIR=state):
+            directions = replication_status_get()["directions"].values()
+        return all(
+            d["running"] and not any(s["pending"] for s in d["datasets"].values())
+            for d in directions
+        )
+
+    poll(replicated, timeout=300, interval=1.0, what="the new stack's replication")
+    time.sleep(QUIET_SECONDS)
 
 
 def _line(label: str, values: list[float | None]) -> str:
@@ -109,6 +135,7 @@ def main() -> None:
         logs.mkdir()
         state.mkdir()
         with local_stack(logs, state) as stack:
+            wait_until_replicated(state)
             try:
                 for number in range(args.runs):
                     for kind in ("planned", "unplanned"):

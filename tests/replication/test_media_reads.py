@@ -39,15 +39,20 @@ def test_a_receive_that_empties_the_queue_counts_as_a_read_without_a_sweep(aws, 
     assert media.stats.pending == 0
 
 
-def test_a_failed_round_hands_back_what_it_received_and_the_next_receive_gets_it(
-    aws, state_dir, unswept
-):
+def _one_received() -> tuple[MediaReplication, Control, float]:
+    """A direction that received one new object's event; and a fence just after."""
     media = MediaReplication(direction=Direction(PRIMARY, SECONDARY), checkpoint={})
     control = Control()
     object_put(PRIMARY, f"photos/{new_id()}/original.jpg", b"photo")
     media.poll(control)
     assert media.stats.pending == 1
-    fence = time.time()
+    return media, control, time.time()
+
+
+def test_a_failed_round_hands_back_what_it_received_and_the_next_receive_gets_it(
+    aws, state_dir, unswept
+):
+    media, control, fence = _one_received()
 
     # The round failed on the target: the source takes the message back at once.
     media.reset()
@@ -60,12 +65,7 @@ def test_a_failed_round_hands_back_what_it_received_and_the_next_receive_gets_it
 def test_after_a_failed_round_an_empty_receive_says_nothing_until_the_lost_messages_return(
     aws, state_dir, unswept, monkeypatch
 ):
-    media = MediaReplication(direction=Direction(PRIMARY, SECONDARY), checkpoint={})
-    control = Control()
-    object_put(PRIMARY, f"photos/{new_id()}/original.jpg", b"photo")
-    media.poll(control)
-    assert media.stats.pending == 1
-    fence = time.time()
+    media, control, fence = _one_received()
 
     # The source did not take the message back: it stays in flight, unseen.
     monkeypatch.setattr(media_module.sqs, "queue_release", lambda **_: False)
