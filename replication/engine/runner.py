@@ -38,6 +38,11 @@ Dataset = TableReplication | MediaReplication
 # a second there; the copies it writes in the other region wake nothing.
 IDLE_FIRST = 0.05
 IDLE_MAX = 2.0
+# For ATTENTIVE_SECONDS after a round read a change other than a heartbeat, the
+# wait stays within ATTENTIVE_MAX: writes come in runs, and a table write wakes
+# nothing, so a longer wait would be its lag. A stack at rest climbs to IDLE_MAX.
+ATTENTIVE_SECONDS = 10.0
+ATTENTIVE_MAX = 0.25
 STATUS_SECONDS = 0.5
 # The listener's long poll stays within the AWS clients' read timeout.
 LISTEN_RETRY_SECONDS = 1.0
@@ -136,6 +141,7 @@ class DirectionWorker(threading.Thread):
         )
         self.backoff = 0.0
         self.idle = 0.0
+        self.changed_at = -ATTENTIVE_SECONDS  # monotonic time of the last change read
         self.active = False  # the last round read a change other than a heartbeat
         self.wake = threading.Event()
         # Reads and applies of the datasets, one thread each.
@@ -154,11 +160,20 @@ class DirectionWorker(threading.Thread):
                 self.wait(self.backoff, wakeable=False)
             elif self.busy() and progressed:
                 self.idle = 0.0
+                self.changed_at = time.monotonic()
             else:
-                ladder = min(IDLE_MAX, self.idle * 2 or IDLE_FIRST)
-                self.idle = IDLE_FIRST if self.busy() else ladder
+                self.idle = self.next_idle(now=time.monotonic())
                 self.wait(self.idle, wakeable=True)
         self.write_status(force=True)
+
+    def next_idle(self, *, now: float) -> float:
+        """How long to wait after a round that made no progress."""
+        if self.busy():
+            return IDLE_FIRST
+        ladder = min(IDLE_MAX, self.idle * 2 or IDLE_FIRST)
+        if now - self.changed_at < ATTENTIVE_SECONDS:
+            return min(ladder, ATTENTIVE_MAX)
+        return ladder
 
     def busy(self) -> bool:
         """The last round read a change other than a heartbeat, or changes are still

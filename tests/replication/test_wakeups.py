@@ -5,6 +5,7 @@ import threading
 from mra_site.aws.sqs import QueueMessage
 from replication.canary import HEARTBEAT_KEY, heartbeat_write
 from replication.directions import CANARY_DATASET, Direction
+from replication.engine import runner
 from replication.engine.media import heartbeats_only
 from replication.engine.runner import DirectionWorker, ResyncRequests
 from tests.conftest import PRIMARY, SECONDARY
@@ -48,3 +49,24 @@ def test_a_direction_knows_whether_the_canary_beats_in_its_source(fresh_streams,
     heartbeat_write(region=SECONDARY, seq=2)
     canary.poll()
     assert back.beats_here()
+
+
+def test_after_a_change_the_rounds_stay_close_until_the_stack_rests(aws, state_dir):
+    worker = DirectionWorker(Direction(PRIMARY, SECONDARY), threading.Event(), ResyncRequests())
+
+    def ladder(now: float, rounds: int = 7) -> list[float]:
+        waits = []
+        for _ in range(rounds):
+            worker.idle = worker.next_idle(now=now)
+            waits.append(worker.idle)
+        return waits
+
+    # At rest, each round that finds nothing waits twice as long, up to IDLE_MAX.
+    assert ladder(now=1_000.0) == [0.05, 0.1, 0.2, 0.4, 0.8, 1.6, runner.IDLE_MAX]
+    # Soon after a change was read, rounds stay ATTENTIVE_MAX apart at most.
+    worker.changed_at, worker.idle = 1_000.0, 0.0
+    assert ladder(now=1_001.0) == [0.05, 0.1, 0.2, 0.25, 0.25, 0.25, 0.25]
+    assert runner.ATTENTIVE_MAX == 0.25
+    # Once no change came for ATTENTIVE_SECONDS, the climb goes on.
+    rested = 1_000.0 + runner.ATTENTIVE_SECONDS
+    assert ladder(now=rested, rounds=3) == [0.5, 1.0, 2.0]
