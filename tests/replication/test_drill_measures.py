@@ -63,9 +63,9 @@ def _writes_in(writer_class, *, interval: float, seconds: float) -> int:
 def test_paced_writers_never_write_faster_than_their_interval():
     for writer_class in (Writer, DoorWriter):
         # At most one write per started interval (a slow machine makes fewer, never more).
-        assert _writes_in(writer_class, interval=0.1, seconds=0.55) <= 6
+        assert _writes_in(writer_class, interval=0.1, seconds=0.35) <= 4
         # Unpaced, the same writer writes again as soon as it is answered.
-        assert _writes_in(writer_class, interval=0.0, seconds=0.2) > 6
+        assert _writes_in(writer_class, interval=0.0, seconds=0.1) > 4
 
 
 def test_the_predicted_loss_uses_the_lag_before_the_outage():
