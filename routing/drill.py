@@ -132,6 +132,5 @@ def local_drill(
         outage=outage if unplanned else None,
         via="door" if door_url else "regional",
         write_rate=write_rate,
-        mark_lag=operate.mark_lag,
         report=report,
     )

@@ -38,6 +38,10 @@ class Operator(Protocol):
     def prepare(self, *, via: str) -> None:
         """Look at the state before the drill, as an operator does before acting."""
 
+    def mark_lag(self, at: float) -> None:
+        """Start the replicator's lag measurement at `at` (epoch seconds); OSError or
+        ValueError where it cannot."""
+
 
 class Drill:
     def __init__(
@@ -54,7 +58,6 @@ class Drill:
         outage: Callable[[], RegionProcesses] | None = None,
         via: str = "door",
         write_rate: float = 0.0,
-        mark_lag: Callable[[float], None] | None = None,
         report: Callable[[str], None] = lambda line: None,
     ) -> None:
         if via not in VIA:
@@ -73,8 +76,6 @@ class Drill:
         self.outage = outage
         # Writes a second, all writers together; 0: each writes as fast as it is answered.
         self.write_rate = write_rate
-        # Starts the replicator's lag measurement at the given time, where it can.
-        self.mark_lag = mark_lag
         self.lag_marked_at: float | None = None
         self.lag_since_start = False
         self.say = report
@@ -111,10 +112,8 @@ class Drill:
                         )
 
     def _start_lag_measurement(self) -> None:
-        if self.mark_lag is None:
-            return
         try:
-            self.mark_lag(self.started_at)
+            self.operate.mark_lag(self.started_at)
         except (OSError, ValueError) as exc:
             self.say(f"replication lag is read over the last minute: no mark ({exc})")
             return
