@@ -1,7 +1,6 @@
 """What the drill measures with: its writers' pace, the lag of the changes made
 since it started, and the loss it predicts for an unplanned failover."""
 
-import threading
 import time
 
 from replication.drill.client import Answer
@@ -49,23 +48,37 @@ class InstantStack:
         return "token"
 
 
-def _writes_in(writer_class, *, interval: float, seconds: float) -> int:
-    stack, stop = InstantStack(), threading.Event()
-    writer = writer_class(0, stack, "ann", "pw", region="us-east-1", stop=stop, interval=interval)
-    writer.start()
-    time.sleep(seconds)
-    stop.set()
-    writer.join(timeout=10)
-    assert not writer.is_alive()
-    return stack.writes
+class CountedStop:
+    """The drill's stop event, set after `writes` writes; it records every wait asked of it."""
+
+    def __init__(self, stack: InstantStack, writes: int) -> None:
+        self.stack, self.writes, self.waits = stack, writes, []
+
+    def is_set(self) -> bool:
+        return self.stack.writes >= self.writes
+
+    def wait(self, seconds: float) -> bool:
+        self.waits.append(seconds)
+        return self.is_set()
 
 
-def test_paced_writers_never_write_faster_than_their_interval():
+def _waits(writer_class, *, interval: float) -> list[float]:
+    stack = InstantStack()
+    stop = CountedStop(stack, writes=5)
+    writer_class(0, stack, "ann", "pw", region="us-east-1", stop=stop, interval=interval).run()
+    assert stack.writes == 5
+    return stop.waits
+
+
+def test_paced_writers_wait_out_their_interval_and_unpaced_ones_never_wait():
     for writer_class in (Writer, DoorWriter):
-        # At most one write per started interval (a slow machine makes fewer, never more).
-        assert _writes_in(writer_class, interval=0.1, seconds=0.35) <= 4
+        # A random start within the first interval, then the rest of each interval
+        # after each write (the write itself took part of it).
+        first, *between = _waits(writer_class, interval=0.1)
+        assert 0 <= first <= 0.1
+        assert len(between) == 5 and all(0 <= wait <= 0.1 for wait in between)
         # Unpaced, the same writer writes again as soon as it is answered.
-        assert _writes_in(writer_class, interval=0.0, seconds=0.1) > 4
+        assert _waits(writer_class, interval=0.0) == [0.0] * 5
 
 
 def test_the_predicted_loss_uses_the_lag_before_the_outage():
