@@ -47,10 +47,8 @@ SCRIPT = textwrap.dedent(
             ddb.put_item(TableName="t", Item={"k": {"S": f"old{n}"}})
         table = dynamodb_backends["123456789012"]["us-east-1"].tables["t"]
         for record in table.stream_shard.items:
-            record.record["dynamodb"]["ApproximateCreationDateTime"] = utcnow() - timedelta(
-                hours=24, seconds=1
-            )
-        first_old = table.stream_shard.items[0].record["dynamodb"]["SequenceNumber"]
+            record.created = utcnow() - timedelta(hours=24, seconds=1)
+        first_old = table.stream_shard.items[0].to_json()["dynamodb"]["SequenceNumber"]
         ddb.put_item(TableName="t", Item={"k": {"S": "new"}})
 
         def records(**kwargs):
@@ -82,20 +80,11 @@ SCRIPT = textwrap.dedent(
         stale = streams.get_shard_iterator(
             StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
-        for iterator in backend.shard_iterators.values():
-            iterator.mra_issued_at -= 15 * 60 + 1
+        clock = backend.mra_clock
+        backend.mra_clock = lambda: clock() + 15 * 60 + 1
         fresh = streams.get_shard_iterator(
             StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
         )["ShardIterator"]
-        assert len(backend.shard_iterators) == 1, len(backend.shard_iterators)
-        # Nothing else holds the expired ones: moto's tracking of its models is weak.
-        import gc
-
-        from moto.dynamodbstreams.models import ShardIterator
-
-        gc.collect()
-        # (the server's thread may still hold the one its last request made)
-        assert len(list(ShardIterator.instances_tracked)) <= 2
         assert len(streams.get_records(ShardIterator=fresh)["Records"]) == 2
         try:
             streams.get_records(ShardIterator=stale)
@@ -103,6 +92,53 @@ SCRIPT = textwrap.dedent(
             assert exc.response["Error"]["Code"] == "ExpiredIteratorException", exc
         else:
             raise AssertionError("an expired iterator was read")
+        del backend.mra_clock
+        # Nothing is kept per iterator: three hundred reads leave no iterator behind.
+        import gc
+
+        from moto.dynamodbstreams.models import ShardIterator
+
+        iterator = fresh
+        for _ in range(300):
+            iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
+        gc.collect()
+        assert not backend.shard_iterators, len(backend.shard_iterators)
+        assert len(list(ShardIterator.instances_tracked)) == 0
+        for bad in ("nonsense", fresh[:-8], fresh.rpartition("|1|")[0] + "|1|Ingi"):
+            try:
+                streams.get_records(ShardIterator=bad)
+            except ClientError as exc:
+                code = exc.response["Error"]["Code"]
+                assert code == "ValidationException", exc
+            else:
+                raise AssertionError(f"an invalid iterator was read: {bad}")
+
+        # A record held for its day costs about its bytes: a write of an item
+        # of twelve 40-character attributes (both images ~1.4 KB as JSON)
+        # keeps well under 2 KB (moto's nested dicts kept about 8 KB).
+        import tracemalloc
+
+        attributes = {f"a{n}": {"S": f"{n:02d}" * 20} for n in range(12)}
+        ddb.put_item(TableName="t", Item={"k": {"S": "wide"}, **attributes})
+        gc.collect()
+        tracemalloc.start()
+        held = tracemalloc.get_traced_memory()[0]
+        writes = 200
+        for n in range(writes):
+            ddb.update_item(
+                TableName="t",
+                Key={"k": {"S": "wide"}},
+                UpdateExpression="SET a0 = :v",
+                ExpressionAttributeValues={":v": {"S": f"{n:040d}"}},
+            )
+        gc.collect()
+        per_write = (tracemalloc.get_traced_memory()[0] - held) / writes
+        tracemalloc.stop()
+        assert per_write < 2000, per_write
+        last = records(ShardIteratorType="TRIM_HORIZON")["Records"][-1]["dynamodb"]
+        assert last["NewImage"]["a0"]["S"] == f"{writes - 1:040d}", last
+        assert last["OldImage"]["a0"]["S"] == f"{writes - 2:040d}", last
+        assert last["NewImage"]["a11"] == attributes["a11"], last
     finally:
         server.stop()
     print("ok")
