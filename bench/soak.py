@@ -14,8 +14,9 @@ Prints, per process: RSS at the start and at the end of each phase, its
 growth per hour (least-squares fit over the phase's samples) and its idle
 CPU (with --canary-split-minutes, again with the canary stopped: what the
 heartbeat every second costs the rest of the stack); beside the load phase's
-growth, the bytes the regions store (S3 object versions and DynamoDB items),
-which legitimately grow with the load.
+growth, the bytes each region stores (S3 object versions and DynamoDB
+items), which legitimately grow with the load, read once a minute; and each
+emulator's growth beyond its region's stored bytes, per hour and over 24 h.
 
 Exits non-zero only when a process died or an acknowledged write is missing
 in either region after settling, never on a figure.
@@ -81,7 +82,8 @@ class Phase:
     name: str
     rss: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     cpu: dict[str, list[float]] = field(default_factory=dict)  # share of one core per window
-    stored: list[tuple[float, int]] = field(default_factory=list)
+    # Per region: bytes stored (S3 versions and table items) over time.
+    stored: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
 
 
 class Watch:
@@ -97,7 +99,8 @@ class Watch:
 
         Reading the stored bytes lists and scans both regions: idle, that is
         done at the phase's start and end only, so that the emulators' idle
-        CPU is not the benchmark's own requests."""
+        CPU is not the benchmark's own requests; under load, once a window,
+        since a whole-store read every sample was a load of its own."""
         end = time.monotonic() + seconds
         window_start = time.monotonic()
         window_cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
@@ -105,9 +108,11 @@ class Watch:
             now = time.monotonic()
             for name, pid in self.pids.items():
                 phase.rss.setdefault(name, []).append((now, rss(pid)))
-            if stored_every_sample or not phase.stored or now >= end:
-                phase.stored.append((now, stored_bytes(self.stack)))
-            if now - window_start >= CPU_WINDOW_SECONDS - 0.5:
+            window_ends = now - window_start >= CPU_WINDOW_SECONDS - 0.5
+            if (stored_every_sample and window_ends) or not phase.stored or now >= end:
+                for region, stored in stored_bytes(self.stack).items():
+                    phase.stored.setdefault(region, []).append((now, stored))
+            if window_ends:
                 for name, pid in self.pids.items():
                     used = cpu_seconds(pid) - window_cpu[name]
                     phase.cpu.setdefault(name, []).append(used / (now - window_start))
@@ -131,21 +136,21 @@ def _clients(stack: LocalStack, service: str) -> dict[str, object]:
     }
 
 
-def stored_bytes(stack: LocalStack) -> int:
-    """What both regions store: every S3 object version's bytes and every
+def stored_bytes(stack: LocalStack) -> dict[str, int]:
+    """What each region stores: every S3 object version's bytes and every
     DynamoDB item's size (its JSON as DynamoDB returns it)."""
-    total = 0
+    stored = dict.fromkeys(stack.emulators, 0)
     try:
         for region, s3 in _clients(stack, "s3").items():
             pages = s3.get_paginator("list_object_versions").paginate(Bucket=media_bucket(region))  # type: ignore[attr-defined]
-            total += sum(v["Size"] for page in pages for v in page.get("Versions", []))
-        for _, dynamodb in _clients(stack, "dynamodb").items():
+            stored[region] += sum(v["Size"] for page in pages for v in page.get("Versions", []))
+        for region, dynamodb in _clients(stack, "dynamodb").items():
             for spec in TABLES:
                 pages = dynamodb.get_paginator("scan").paginate(TableName=spec.name)  # type: ignore[attr-defined]
-                total += sum(len(json.dumps(i)) for page in pages for i in page["Items"])
+                stored[region] += sum(len(json.dumps(i)) for page in pages for i in page["Items"])
     except Exception as exc:  # a figure, not a correctness condition
         print(f"  (stored bytes not read: {exc})", file=sys.stderr)
-    return total
+    return stored
 
 
 @dataclass(eq=False)
@@ -250,11 +255,23 @@ def report(phase: Phase, warmup: float = 0.0) -> None:
         shares = " ".join(f"{sum(w) * 100:.1f}" for w in windows)
         print(f"  whole stack per 60 s window, %: {shares}")
     if phase.stored:
-        first, last = phase.stored[0][1], phase.stored[-1][1]
+        first = sum(series[0][1] for series in phase.stored.values())
+        last = sum(series[-1][1] for series in phase.stored.values())
+        rate = sum(slope_per_hour(series) for series in phase.stored.values())
         print(
             f"  stored in both regions: {mb(first).strip()} → {mb(last).strip()} MB,"
-            f" {mb(slope_per_hour(phase.stored)).strip()} MB/h"
+            f" {mb(rate).strip()} MB/h"
         )
+        # The target: an emulator's growth beyond what its region stores.
+        for region, stored in phase.stored.items():
+            rss_series = phase.rss.get(f"aws-{region}")
+            if rss_series and len(stored) > 1:
+                grown = slope_per_hour(after_warmup(rss_series, warmup))
+                beyond = grown - slope_per_hour(stored)
+                print(
+                    f"  aws-{region} beyond its stored bytes: {mb(beyond).strip()} MB/h,"
+                    f" {beyond * 24 / 1e9:.2f} GB in 24 h"
+                )
 
 
 def main() -> None:
