@@ -2,157 +2,131 @@
 as AWS does (scripts/moto-server). Run in a process of its own: loading the
 script patches moto for the whole process."""
 
-import subprocess
-import sys
-import textwrap
-
 import pytest
 
-from devstack.processes import ROOT, free_port
+from tests.emulator_process import run_beside_emulator
 
 # A process of its own, with a moto server in it.
 pytestmark = pytest.mark.slow
 
-SCRIPT = textwrap.dedent(
-    """
-    import importlib.machinery, importlib.util, sys
+SCRIPT = """
     from datetime import timedelta
-
-    loader = importlib.machinery.SourceFileLoader("moto_server", sys.argv[1])
-    spec = importlib.util.spec_from_loader("moto_server", loader)
-    loader.exec_module(importlib.util.module_from_spec(spec))
 
     import boto3
     from botocore.exceptions import ClientError
     from moto.core.utils import utcnow
     from moto.dynamodb.models import dynamodb_backends
-    from moto.server import ThreadedMotoServer
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[2]))
-    server.start()
+    ddb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=url)
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1", endpoint_url=url)
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    arn = ddb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    for n in range(3):
+        ddb.put_item(TableName="t", Item={"k": {"S": f"old{n}"}})
+    table = dynamodb_backends["123456789012"]["us-east-1"].tables["t"]
+    for record in table.stream_shard.items:
+        record.created = utcnow() - timedelta(hours=24, seconds=1)
+    first_old = table.stream_shard.items[0].to_json()["dynamodb"]["SequenceNumber"]
+    ddb.put_item(TableName="t", Item={"k": {"S": "new"}})
+
+    def records(**kwargs):
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, **kwargs)
+        return streams.get_records(ShardIterator=it["ShardIterator"])
+
+    kept = records(ShardIteratorType="TRIM_HORIZON")["Records"]
+    assert [r["dynamodb"]["Keys"]["k"]["S"] for r in kept] == ["new"], kept
+    assert int(kept[0]["dynamodb"]["SequenceNumber"]) == int(first_old) + 3
+    assert records(ShardIteratorType="LATEST")["Records"] == []
+    after = records(
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        SequenceNumber=kept[0]["dynamodb"]["SequenceNumber"],
+    )
+    assert len(after["Records"]) == 1
+    ddb.put_item(TableName="t", Item={"k": {"S": "next"}})
+    follow = streams.get_records(ShardIterator=after["NextShardIterator"])["Records"]
+    assert [r["dynamodb"]["Keys"]["k"]["S"] for r in follow] == ["next"]
     try:
-        url = f"http://127.0.0.1:{sys.argv[2]}"
-        ddb = boto3.client("dynamodb", region_name="us-east-1", endpoint_url=url)
-        streams = boto3.client("dynamodbstreams", region_name="us-east-1", endpoint_url=url)
-        ddb.create_table(
+        records(ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first_old)
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "TrimmedDataAccessException", exc
+    else:
+        raise AssertionError("a trimmed record was read")
+
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    backend = dynamodbstreams_backends["123456789012"]["us-east-1"]
+    stale = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    clock = backend.mra_clock
+    backend.mra_clock = lambda: clock() + 15 * 60 + 1
+    fresh = streams.get_shard_iterator(
+        StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
+    )["ShardIterator"]
+    assert len(streams.get_records(ShardIterator=fresh)["Records"]) == 2
+    try:
+        streams.get_records(ShardIterator=stale)
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "ExpiredIteratorException", exc
+    else:
+        raise AssertionError("an expired iterator was read")
+    del backend.mra_clock
+    # Nothing is kept per iterator: three hundred reads leave no iterator behind.
+    import gc
+
+    from moto.dynamodbstreams.models import ShardIterator
+
+    iterator = fresh
+    for _ in range(300):
+        iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
+    gc.collect()
+    assert not backend.shard_iterators, len(backend.shard_iterators)
+    assert len(list(ShardIterator.instances_tracked)) == 0
+    for bad in ("nonsense", fresh[:-8], fresh.rpartition("|1|")[0] + "|1|Ingi"):
+        try:
+            streams.get_records(ShardIterator=bad)
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            assert code == "ValidationException", exc
+        else:
+            raise AssertionError(f"an invalid iterator was read: {bad}")
+
+    # A record held for its day costs about its bytes: a write of an item
+    # of twelve 40-character attributes (both images ~1.4 KB as JSON)
+    # keeps well under 2 KB (moto's nested dicts kept about 8 KB).
+    import tracemalloc
+
+    attributes = {f"a{n}": {"S": f"{n:02d}" * 20} for n in range(12)}
+    ddb.put_item(TableName="t", Item={"k": {"S": "wide"}, **attributes})
+    gc.collect()
+    tracemalloc.start()
+    held = tracemalloc.get_traced_memory()[0]
+    writes = 200
+    for n in range(writes):
+        ddb.update_item(
             TableName="t",
-            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+            Key={"k": {"S": "wide"}},
+            UpdateExpression="SET a0 = :v",
+            ExpressionAttributeValues={":v": {"S": f"{n:040d}"}},
         )
-        arn = ddb.describe_table(TableName="t")["Table"]["LatestStreamArn"]
-        shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        for n in range(3):
-            ddb.put_item(TableName="t", Item={"k": {"S": f"old{n}"}})
-        table = dynamodb_backends["123456789012"]["us-east-1"].tables["t"]
-        for record in table.stream_shard.items:
-            record.created = utcnow() - timedelta(hours=24, seconds=1)
-        first_old = table.stream_shard.items[0].to_json()["dynamodb"]["SequenceNumber"]
-        ddb.put_item(TableName="t", Item={"k": {"S": "new"}})
-
-        def records(**kwargs):
-            it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, **kwargs)
-            return streams.get_records(ShardIterator=it["ShardIterator"])
-
-        kept = records(ShardIteratorType="TRIM_HORIZON")["Records"]
-        assert [r["dynamodb"]["Keys"]["k"]["S"] for r in kept] == ["new"], kept
-        assert int(kept[0]["dynamodb"]["SequenceNumber"]) == int(first_old) + 3
-        assert records(ShardIteratorType="LATEST")["Records"] == []
-        after = records(
-            ShardIteratorType="AT_SEQUENCE_NUMBER",
-            SequenceNumber=kept[0]["dynamodb"]["SequenceNumber"],
-        )
-        assert len(after["Records"]) == 1
-        ddb.put_item(TableName="t", Item={"k": {"S": "next"}})
-        follow = streams.get_records(ShardIterator=after["NextShardIterator"])["Records"]
-        assert [r["dynamodb"]["Keys"]["k"]["S"] for r in follow] == ["next"]
-        try:
-            records(ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first_old)
-        except ClientError as exc:
-            assert exc.response["Error"]["Code"] == "TrimmedDataAccessException", exc
-        else:
-            raise AssertionError("a trimmed record was read")
-
-        from moto.dynamodbstreams.models import dynamodbstreams_backends
-
-        backend = dynamodbstreams_backends["123456789012"]["us-east-1"]
-        stale = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        clock = backend.mra_clock
-        backend.mra_clock = lambda: clock() + 15 * 60 + 1
-        fresh = streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        assert len(streams.get_records(ShardIterator=fresh)["Records"]) == 2
-        try:
-            streams.get_records(ShardIterator=stale)
-        except ClientError as exc:
-            assert exc.response["Error"]["Code"] == "ExpiredIteratorException", exc
-        else:
-            raise AssertionError("an expired iterator was read")
-        del backend.mra_clock
-        # Nothing is kept per iterator: three hundred reads leave no iterator behind.
-        import gc
-
-        from moto.dynamodbstreams.models import ShardIterator
-
-        iterator = fresh
-        for _ in range(300):
-            iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
-        gc.collect()
-        assert not backend.shard_iterators, len(backend.shard_iterators)
-        assert len(list(ShardIterator.instances_tracked)) == 0
-        for bad in ("nonsense", fresh[:-8], fresh.rpartition("|1|")[0] + "|1|Ingi"):
-            try:
-                streams.get_records(ShardIterator=bad)
-            except ClientError as exc:
-                code = exc.response["Error"]["Code"]
-                assert code == "ValidationException", exc
-            else:
-                raise AssertionError(f"an invalid iterator was read: {bad}")
-
-        # A record held for its day costs about its bytes: a write of an item
-        # of twelve 40-character attributes (both images ~1.4 KB as JSON)
-        # keeps well under 2 KB (moto's nested dicts kept about 8 KB).
-        import tracemalloc
-
-        attributes = {f"a{n}": {"S": f"{n:02d}" * 20} for n in range(12)}
-        ddb.put_item(TableName="t", Item={"k": {"S": "wide"}, **attributes})
-        gc.collect()
-        tracemalloc.start()
-        held = tracemalloc.get_traced_memory()[0]
-        writes = 200
-        for n in range(writes):
-            ddb.update_item(
-                TableName="t",
-                Key={"k": {"S": "wide"}},
-                UpdateExpression="SET a0 = :v",
-                ExpressionAttributeValues={":v": {"S": f"{n:040d}"}},
-            )
-        gc.collect()
-        per_write = (tracemalloc.get_traced_memory()[0] - held) / writes
-        tracemalloc.stop()
-        assert per_write < 2000, per_write
-        last = records(ShardIteratorType="TRIM_HORIZON")["Records"][-1]["dynamodb"]
-        assert last["NewImage"]["a0"]["S"] == f"{writes - 1:040d}", last
-        assert last["OldImage"]["a0"]["S"] == f"{writes - 2:040d}", last
-        assert last["NewImage"]["a11"] == attributes["a11"], last
-    finally:
-        server.stop()
+    gc.collect()
+    per_write = (tracemalloc.get_traced_memory()[0] - held) / writes
+    tracemalloc.stop()
+    assert per_write < 2000, per_write
+    last = records(ShardIteratorType="TRIM_HORIZON")["Records"][-1]["dynamodb"]
+    assert last["NewImage"]["a0"]["S"] == f"{writes - 1:040d}", last
+    assert last["OldImage"]["a0"]["S"] == f"{writes - 2:040d}", last
+    assert last["NewImage"]["a11"] == attributes["a11"], last
     print("ok")
-    """
-)
+"""
 
 
 def test_stream_records_older_than_a_day_and_old_iterators_go():
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(ROOT / "scripts" / "moto-server"), str(free_port())],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "PATH": ""},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.splitlines()[-1] == "ok"
+    assert run_beside_emulator(SCRIPT).splitlines()[-1] == "ok"
