@@ -78,13 +78,13 @@ SCRIPT = """
     else:
         raise AssertionError("an expired iterator was read")
     del backend.mra_clock
-    # Nothing is kept per iterator: three hundred reads leave no iterator behind.
+    # Nothing is kept per iterator: a hundred reads leave no iterator behind.
     import gc
 
     from moto.dynamodbstreams.models import ShardIterator
 
     iterator = fresh
-    for _ in range(300):
+    for _ in range(100):
         iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
     gc.collect()
     assert not backend.shard_iterators, len(backend.shard_iterators)
