@@ -29,12 +29,12 @@ def _drill(stack: LocalStack, *, outage: bool) -> Drill:
         aws_endpoints={region: emulator.url for region, emulator in stack.emulators.items()},
         state_dir=Path(stack.env["MRA_REPLICATION_STATE_DIR"]),
         writers=2,
-        # Three seconds between the moves: after a promotion the door takes up
-        # to its check and the new region's state cache (a second) to send
-        # writes there, and a writer up to its Retry-After to try again; on a
-        # machine busy with the rest of the suite, two seconds were not always
-        # enough for one write to land.
-        duration=9,
+        # Four seconds between the moves: after a promotion the door takes up
+        # to two of its checks (a second apart) and the new region's state
+        # cache (a second) to send writes there, and a writer up to its
+        # Retry-After to try again; on a machine busy with the rest of the
+        # suite, three seconds were not always enough for one write to land.
+        duration=12,
         unplanned=outage,
         door_url=stack.door_url,
         # Writers that write again as soon as they are answered.
