@@ -20,12 +20,27 @@ from moto.server import ThreadedMotoServer
 server = ThreadedMotoServer(ip_address="127.0.0.1", port=int(sys.argv[2]))
 server.start()
 url = f"http://127.0.0.1:{sys.argv[2]}"
+
+
+def held_per_call(call, calls):
+    # Bytes the process still holds, per call, after `calls` calls of call(n).
+    import gc, tracemalloc
+
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for n in range(calls):
+        call(n)
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return held / calls
 """
 
 
 def run_beside_emulator(body: str, timeout: float = 60) -> str:
-    """Runs `body` (with `url`, the server's address) and returns its output;
-    fails with the end of its errors when it does not exit 0."""
+    """Runs `body` (with `url`, the server's address, and `held_per_call`) and
+    returns its output; fails with the end of its errors when it does not exit 0."""
     script = (
         PRELUDE
         + "try:\n"

@@ -14,7 +14,7 @@ from tests.emulator_process import run_beside_emulator
 pytestmark = pytest.mark.slow
 
 SCRIPT = """
-    import gc, json, tracemalloc
+    import json
 
     import boto3
 
@@ -27,14 +27,11 @@ SCRIPT = """
     )
     attributes = {f"attribute_{n}": {"S": f"{n:02d}" * 20} for n in range(12)}
     ddb.put_item(TableName="photos", Item={"pk": {"S": "warm"}, **attributes})
-    gc.collect()
-    tracemalloc.start()
-    before = tracemalloc.get_traced_memory()[0]
-    items = 300
-    for n in range(items):
-        ddb.put_item(TableName="photos", Item={"pk": {"S": f"PHOTO#{n}"}, **attributes})
-    gc.collect()
-    print(json.dumps({"item": (tracemalloc.get_traced_memory()[0] - before) / items}))
+    item = held_per_call(
+        lambda n: ddb.put_item(TableName="photos", Item={"pk": {"S": f"PHOTO#{n}"}, **attributes}),
+        300,
+    )
+    print(json.dumps({"item": item}))
 """
 
 

@@ -101,24 +101,18 @@ SCRIPT = """
     # A record held for its day costs about its bytes: a write of an item
     # of twelve 40-character attributes (both images ~1.4 KB as JSON)
     # keeps well under 2 KB (moto's nested dicts kept about 8 KB).
-    import tracemalloc
-
     attributes = {f"a{n}": {"S": f"{n:02d}" * 20} for n in range(12)}
     ddb.put_item(TableName="t", Item={"k": {"S": "wide"}, **attributes})
-    gc.collect()
-    tracemalloc.start()
-    held = tracemalloc.get_traced_memory()[0]
     writes = 200
-    for n in range(writes):
-        ddb.update_item(
+    per_write = held_per_call(
+        lambda n: ddb.update_item(
             TableName="t",
             Key={"k": {"S": "wide"}},
             UpdateExpression="SET a0 = :v",
             ExpressionAttributeValues={":v": {"S": f"{n:040d}"}},
-        )
-    gc.collect()
-    per_write = (tracemalloc.get_traced_memory()[0] - held) / writes
-    tracemalloc.stop()
+        ),
+        writes,
+    )
     assert per_write < 2000, per_write
     last = records(ShardIteratorType="TRIM_HORIZON")["Records"][-1]["dynamodb"]
     assert last["NewImage"]["a0"]["S"] == f"{writes - 1:040d}", last
