@@ -37,8 +37,10 @@ def _drill(stack: LocalStack, *, outage: bool) -> Drill:
         duration=12,
         unplanned=outage,
         door_url=stack.door_url,
-        # Writers that write again as soon as they are answered.
-        write_rate=0.0,
+        # Paced writers, 6 writes a second together: enough for a write to
+        # land after each move, and a drill that leaves the rest of the suite
+        # (its other workers) CPU to run on.
+        write_rate=6.0,
     )
 
 
