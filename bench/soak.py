@@ -15,8 +15,10 @@ growth per hour (least-squares fit over the phase's samples) and its idle
 CPU (with --canary-split-minutes, again with the canary stopped: what the
 heartbeat every second costs the rest of the stack); beside the load phase's
 growth, the bytes each region stores (S3 object versions and DynamoDB
-items), which legitimately grow with the load, read once a minute; and each
-emulator's growth beyond its region's stored bytes, per hour and over 24 h.
+items), which legitimately grow with the load, read once a minute, and of
+them the bytes an emulator keeps in files (large objects' bodies, not in its
+memory); and each emulator's growth beyond the stored bytes it holds in
+memory, per hour and over 24 h.
 
 Exits non-zero only when a process died or an acknowledged write is missing
 in either region after settling, never on a figure.
@@ -82,8 +84,10 @@ class Phase:
     name: str
     rss: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
     cpu: dict[str, list[float]] = field(default_factory=dict)  # share of one core per window
-    # Per region: bytes stored (S3 versions and table items) over time.
+    # Per region: bytes stored (S3 versions and table items) over time, and of
+    # them the bytes the emulator keeps in files (large objects' bodies).
     stored: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    on_disk: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
 
 
 class Watch:
@@ -112,6 +116,8 @@ class Watch:
             if (stored_every_sample and window_ends) or not phase.stored or now >= end:
                 for region, stored in stored_bytes(self.stack).items():
                     phase.stored.setdefault(region, []).append((now, stored))
+                    on_disk = files_bytes(self.stack.emulators[region].data_dir)
+                    phase.on_disk.setdefault(region, []).append((now, on_disk))
             if window_ends:
                 for name, pid in self.pids.items():
                     used = cpu_seconds(pid) - window_cpu[name]
@@ -151,6 +157,15 @@ def stored_bytes(stack: LocalStack) -> dict[str, int]:
     except Exception as exc:  # a figure, not a correctness condition
         print(f"  (stored bytes not read: {exc})", file=sys.stderr)
     return stored
+
+
+def files_bytes(directory: Path) -> int:
+    """The bytes of the files under `directory`."""
+    return sum(
+        os.path.getsize(os.path.join(folder, name))
+        for folder, _, names in os.walk(directory)
+        for name in names
+    )
 
 
 @dataclass(eq=False)
@@ -262,14 +277,19 @@ def report(phase: Phase, warmup: float = 0.0) -> None:
             f"  stored in both regions: {mb(first).strip()} → {mb(last).strip()} MB,"
             f" {mb(rate).strip()} MB/h"
         )
-        # The target: an emulator's growth beyond what its region stores.
+        # The target: an emulator's growth beyond what its region stores. The
+        # bytes it keeps in files are not in its memory: only the rest counts.
         for region, stored in phase.stored.items():
             rss_series = phase.rss.get(f"aws-{region}")
             if rss_series and len(stored) > 1:
                 grown = slope_per_hour(after_warmup(rss_series, warmup))
-                beyond = grown - slope_per_hour(stored)
+                on_disk = slope_per_hour(phase.on_disk[region])
+                in_memory = slope_per_hour(stored) - on_disk
+                beyond = grown - in_memory
                 print(
-                    f"  aws-{region} beyond its stored bytes: {mb(beyond).strip()} MB/h,"
+                    f"  aws-{region}: grew {mb(grown).strip()} MB/h; stored"
+                    f" {mb(in_memory).strip()} MB/h in memory, {mb(on_disk).strip()} MB/h in"
+                    f" files; beyond the stored bytes in memory: {mb(beyond).strip()} MB/h,"
                     f" {beyond * 24 / 1e9:.2f} GB in 24 h"
                 )
 

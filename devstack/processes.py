@@ -143,7 +143,14 @@ class Emulator(Process):
         ]
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, **EMULATOR_ENV, **emulator_admin_env()}
+        objects = {"MRA_MOTO_DATA_DIR": str(self.data_dir)}
+        return {**os.environ, **EMULATOR_ENV, **emulator_admin_env(), **objects}
+
+    @property
+    def data_dir(self) -> Path:
+        """Where it keeps the bytes of its S3 objects (scripts/moto-server),
+        beside its log; emptied when it starts."""
+        return self.log_path.with_name(f"{self.name}-objects")
 
     def ready(self) -> bool:
         return requests.get(f"{self.url}/moto-api/", timeout=1).status_code == 200
