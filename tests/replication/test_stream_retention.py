@@ -1,5 +1,5 @@
 """The emulator's DynamoDB Streams keep records 24 hours and iterators 15 minutes,
-as AWS does (scripts/moto-server). Run in a process of its own: loading the
+and its tables delete items past their TTL, as AWS does (scripts/moto-server). Run in a process of its own: loading the
 script patches moto for the whole process."""
 
 import pytest
@@ -119,9 +119,35 @@ SCRIPT = """
     assert last["NewImage"]["a0"]["S"] == f"{writes - 1:040d}", last
     assert last["OldImage"]["a0"]["S"] == f"{writes - 2:040d}", last
     assert last["NewImage"]["a11"] == attributes["a11"], last
+
+    # TTL: an item past its time goes, as the table's own delete (a REMOVE in
+    # its stream); a future time, a time over five years past and an
+    # attribute that is not a Number keep their items, as on AWS.
+    import time
+
+    ddb.update_time_to_live(
+        TableName="t",
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
+    now = time.time()
+    for key, expires in (
+        ("expired", {"N": str(int(now) - 60)}),
+        ("future", {"N": str(int(now) + 3600)}),
+        ("ancient", {"N": str(int(now) - 6 * 365 * 24 * 3600)}),
+        ("text", {"S": str(int(now) - 60)}),
+    ):
+        ddb.put_item(TableName="t", Item={"k": {"S": key}, "expires_at": expires})
+    backend = dynamodb_backends["123456789012"]["us-east-1"]
+    assert backend.mra_expire_items(now=now) == 1
+    left = {i["k"]["S"] for i in ddb.scan(TableName="t")["Items"]}
+    assert {"future", "ancient", "text"} <= left and "expired" not in left, left
+    removed = records(ShardIteratorType="TRIM_HORIZON")["Records"][-1]
+    assert removed["eventName"] == "REMOVE", removed
+    assert removed["dynamodb"]["Keys"]["k"]["S"] == "expired", removed
+    assert backend.mra_expire_items(now=now + 7200) == 1  # "future" now
     print("ok")
 """
 
 
-def test_stream_records_older_than_a_day_and_old_iterators_go():
+def test_stream_records_older_than_a_day_old_iterators_and_expired_items_go():
     assert run_beside_emulator(SCRIPT).splitlines()[-1] == "ok"
