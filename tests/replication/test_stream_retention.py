@@ -1,6 +1,7 @@
 """The emulator's DynamoDB Streams keep records 24 hours and iterators 15 minutes,
-and its tables delete items past their TTL, as AWS does (scripts/moto-server). Run in a process of its own: loading the
-script patches moto for the whole process."""
+and its tables delete items past their TTL, as AWS does (scripts/moto-server).
+Run in a process of its own: loading the script patches moto for the whole
+process."""
 
 import pytest
 
