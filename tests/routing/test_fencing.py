@@ -81,7 +81,10 @@ def test_writers_racing_a_fence_commit_before_it_or_not_at_all(aws):
     assert after and all(outcome == "refused" for _, outcome in after)
 
 
-def test_the_transaction_guards_even_when_the_cached_state_is_stale(aws):
+def test_the_transaction_guards_even_when_the_cached_state_is_stale(aws, settings):
+    # A cache that outlives the test, however slow the machine: the cheap check
+    # below must still see the state read here.
+    settings.MRA_STATE_CACHE_SECONDS = 60
     assert routing_state_get(region=PRIMARY).state is RoutingState.ACTIVE  # cached now
     # Another process fences: this process's cache still says active.
     dynamodb_table(PRIMARY, table_name("state")).update_item(
