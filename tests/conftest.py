@@ -261,11 +261,13 @@ def door_process(sites, log_dir) -> Iterator[Door]:
 def door(door_process, aws) -> Door:
     """The front door, once it routes reads to a ready region and writes to a writable
     one again: the sites' readiness and state (cached) follow the emulators being
-    emptied and the state put back by the test before."""
+    emptied and the state put back by the test before. While a site restarted by
+    that test comes back, the door may drop a connection: that too is "not yet"."""
     poll(
         lambda: requests.get(f"{door_process.url}/readyz", timeout=5).status_code == 200,
         timeout=30,
         what="the front door reaching a ready region",
+        ignore=(requests.ConnectionError,),
     )
     # A POST goes to the door's writes backend: a site answers it (naming itself,
     # here with 405) only once the door has a region that takes writes.
@@ -273,6 +275,7 @@ def door(door_process, aws) -> Door:
         lambda: "X-MRA-Region" in requests.post(f"{door_process.url}/healthz", timeout=5).headers,
         timeout=30,
         what="the front door reaching a writable region",
+        ignore=(requests.ConnectionError,),
     )
     return door_process
 
