@@ -11,6 +11,10 @@ with slow uploads is never taken for a dead one.
 
 import os
 
+from gunicorn.glogging import Logger
+
+from mra_site.logs import HEALTH_CHECK_PATHS
+
 THREADS = 16
 DOOR_WRITES = 8
 DOOR_READS = 6
@@ -27,3 +31,19 @@ control_socket_disable = True
 # (it creates an unlinked mkstemp file there, so a shared directory is safe).
 MEMORY_TMP = "/dev/shm"  # noqa: S108
 worker_tmp_dir = MEMORY_TMP if os.path.isdir(MEMORY_TMP) else None
+
+
+class Log(Logger):
+    """gunicorn's logger, without the door's health checks in the access log: a
+    dozen a second between the two sites would bury every request a person
+    made (HAProxy logs when a check changes a region's standing). A check
+    answered with a server error other than 503 is still logged."""
+
+    def access(self, resp, req, environ, request_time) -> None:
+        status = resp.status_code or 0
+        if req.path in HEALTH_CHECK_PATHS and (status < 500 or status == 503):
+            return
+        super().access(resp, req, environ, request_time)
+
+
+logger_class = Log

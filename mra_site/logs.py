@@ -30,3 +30,21 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
+
+
+# What the front door (and a load balancer on AWS) asks several times a second.
+HEALTH_CHECK_PATHS = frozenset({"/healthz", "/readyz", "/writablez"})
+
+
+class HealthCheckAnswers(logging.Filter):
+    """Drops django.request's record of a health check's 503: the answer is the
+    signal, for the door that asked, several times a second (`/writablez` of the
+    region that is not home answers 503 on every check). A 500 there, a bug, is
+    still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        request = getattr(record, "request", None)
+        return not (
+            getattr(record, "status_code", None) == 503
+            and getattr(request, "path", None) in HEALTH_CHECK_PATHS
+        )

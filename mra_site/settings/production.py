@@ -158,6 +158,7 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "mra_site.logs.JsonFormatter", "region": MRA_REGION}},
+    "filters": {"health_checks": {"()": "mra_site.logs.HealthCheckAnswers"}},
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
@@ -169,6 +170,6 @@ LOGGING = {
     "loggers": {
         "botocore": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
-        "django.request": {"level": "WARNING", "propagate": True},
+        "django.request": {"level": "WARNING", "propagate": True, "filters": ["health_checks"]},
     },
 }
