@@ -2,7 +2,6 @@
 commands) as real child processes on free ports, for the tests and the bench."""
 
 import abc
-import glob
 import json
 import os
 import signal
@@ -16,6 +15,8 @@ import requests
 
 from mra_site.polling import poll
 
+from .allocator import emulator_allocator_env
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 EMULATOR_ENV = {
@@ -24,18 +25,6 @@ EMULATOR_ENV = {
     "MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY": "HASH",
     "MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY": "HASH",
 }
-
-
-def emulator_allocator_env() -> dict[str, str]:
-    """jemalloc for an emulator, when installed (scripts/install-debian-packages).
-
-    An emulator keeps long-lived objects (items, object metadata, stream
-    records) among each request's short-lived buffers; glibc's allocator left
-    the holes between them unreturned, 60-150 MB an hour under the light load
-    of bench/soak.py, where jemalloc's size classes reuse them (bench/README.md).
-    """
-    found = sorted(glob.glob("/usr/lib/*/libjemalloc.so.2"))
-    return {"LD_PRELOAD": found[0]} if found else {}
 
 
 def emulator_admin_env() -> dict[str, str]:
