@@ -8,7 +8,7 @@ bench/soak.py), and Python's own small-object allocator keeps each of its
 grew 105-117 MB an hour beyond the bytes it stored. On jemalloc (Debian's
 libjemalloc2, scripts/install-debian-packages) for every allocation, with
 two arenas for its many request threads and freed pages returned within two
-seconds by a background thread, it grows about 56 (bench/README.md).
+seconds by a background thread, it grows 56-71 (bench/README.md).
 
 `python -m devstack.allocator COMMAND...` runs COMMAND so (the Procfile's
 emulators); `devstack/processes.py` starts the test and benchmark emulators
