@@ -5,13 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
+
 from devstack.allocator import JEMALLOC_CONF
 from devstack.processes import ROOT
-
-
-def _environ(pid: int) -> dict[str, str]:
-    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return dict(entry.decode().partition("=")[::2] for entry in raw if entry)
 
 
 def test_the_test_emulators_allocate_everything_with_jemalloc(emulators):
@@ -19,7 +16,7 @@ def test_the_test_emulators_allocate_everything_with_jemalloc(emulators):
         pid = emulator.proc.pid
         maps = Path(f"/proc/{pid}/maps").read_text()
         assert "libjemalloc.so.2" in maps, "scripts/install-debian-packages installs libjemalloc2"
-        environ = _environ(pid)
+        environ = psutil.Process(pid).environ()
         assert environ["PYTHONMALLOC"] == "malloc"
         assert environ["MALLOC_CONF"] == JEMALLOC_CONF
 
